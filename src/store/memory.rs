@@ -1,0 +1,361 @@
+//! The in-memory backend: the default store, thread-safe without a global lock.
+//!
+//! Each map is split into shards, each behind its own mutex, so concurrent requests for
+//! different tokens rarely meet. Single-use tokens are taken under their shard's lock, which is
+//! what makes `consume_*` atomic. Expired entries are purged a shard at a time as requests pass,
+//! so no request pays for a full sweep.
+
+use std::collections::hash_map::RandomState;
+use std::collections::HashMap;
+use std::hash::BuildHasher;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, RwLock};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use serde_json::Value;
+
+use super::{unique_key, ClientStore, CodeStore, TokenStore};
+use crate::error::HostError;
+use crate::http::Ctx;
+use crate::model::{AccessToken, AuthorizationCode, Client, GrantType, Lookup};
+
+const SHARDS: usize = 32;
+/// One shard of every map is swept after this many writes.
+const PURGE_EVERY: usize = 256;
+/// How long a used refresh token without an expiry is remembered, to recognise its replay.
+const TOMBSTONE_SECS: i64 = 30 * 24 * 3600;
+
+struct Sharded<V> {
+    hasher: RandomState,
+    shards: Box<[Mutex<HashMap<String, V>>]>,
+}
+
+impl<V> Sharded<V> {
+    fn new() -> Self {
+        Sharded {
+            hasher: RandomState::new(),
+            shards: (0..SHARDS).map(|_| Mutex::new(HashMap::new())).collect(),
+        }
+    }
+
+    fn lock_index(&self, i: usize) -> MutexGuard<'_, HashMap<String, V>> {
+        // A panic while a shard was held cannot leave a half-written entry (every update is a
+        // single map operation), so a poisoned lock is safe to keep using.
+        self.shards[i].lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn lock(&self, key: &str) -> MutexGuard<'_, HashMap<String, V>> {
+        self.lock_index(self.hasher.hash_one(key) as usize % SHARDS)
+    }
+
+    fn len(&self) -> usize {
+        (0..SHARDS).map(|i| self.lock_index(i).len()).sum()
+    }
+}
+
+enum CodeEntry {
+    Live(AuthorizationCode),
+    Used { family: String, until: i64 },
+}
+
+enum RefreshEntry {
+    Live(Arc<AccessToken>),
+    Used { family: String, until: i64 },
+}
+
+/// Clients, codes and tokens in this process's memory.
+pub struct MemoryStore {
+    clients: RwLock<HashMap<String, Arc<Client>>>,
+    codes: Sharded<CodeEntry>,
+    tokens: Sharded<Arc<AccessToken>>,
+    refresh: Sharded<RefreshEntry>,
+    unique: Sharded<String>,
+    families: Sharded<Vec<String>>,
+    writes: AtomicUsize,
+}
+
+impl Default for MemoryStore {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+fn now() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
+
+impl MemoryStore {
+    pub fn new() -> Self {
+        MemoryStore {
+            clients: RwLock::new(HashMap::new()),
+            codes: Sharded::new(),
+            tokens: Sharded::new(),
+            refresh: Sharded::new(),
+            unique: Sharded::new(),
+            families: Sharded::new(),
+            writes: AtomicUsize::new(0),
+        }
+    }
+
+    /// Registers (or replaces) a client.
+    pub fn add_client(&self, client: Client) {
+        let mut map = self.clients.write().unwrap_or_else(|p| p.into_inner());
+        map.insert(client.client_id.clone(), Arc::new(client));
+    }
+
+    /// Removes a client; returns whether it existed.
+    pub fn remove_client(&self, client_id: &str) -> bool {
+        let mut map = self.clients.write().unwrap_or_else(|p| p.into_inner());
+        map.remove(client_id).is_some()
+    }
+
+    /// Number of live access-token records (for tests and monitoring).
+    pub fn token_count(&self) -> usize {
+        self.tokens.len()
+    }
+
+    /// Number of code entries, used ones included until they expire.
+    pub fn code_count(&self) -> usize {
+        self.codes.len()
+    }
+
+    /// Removes everything that expired at or before `now` (epoch seconds).
+    pub fn purge_expired(&self, now: i64) {
+        for i in 0..SHARDS {
+            self.purge_shard(i, now);
+        }
+    }
+
+    fn purge_shard(&self, i: usize, now: i64) {
+        self.codes.lock_index(i).retain(|_, e| match e {
+            CodeEntry::Live(c) => c.expires_at > now,
+            CodeEntry::Used { until, .. } => *until > now,
+        });
+        self.refresh.lock_index(i).retain(|_, e| match e {
+            RefreshEntry::Live(t) => !t.refresh_is_expired(now),
+            RefreshEntry::Used { until, .. } => *until > now,
+        });
+        let mut dead: Vec<Arc<AccessToken>> = Vec::new();
+        self.tokens.lock_index(i).retain(|_, t| {
+            let keep = t.dead_after().is_none_or(|d| d > now);
+            if !keep {
+                dead.push(t.clone());
+            }
+            keep
+        });
+        for t in dead {
+            self.forget_indexes(&t);
+        }
+    }
+
+    fn after_write(&self) {
+        let n = self.writes.fetch_add(1, Ordering::Relaxed);
+        if n % PURGE_EVERY == PURGE_EVERY - 1 {
+            self.purge_shard((n / PURGE_EVERY) % SHARDS, now());
+        }
+    }
+
+    /// Drops the unique-token and family entries that point at `t`.
+    fn forget_indexes(&self, t: &AccessToken) {
+        if let Some(user) = &t.user_id {
+            let key = unique_key(&t.client_id, t.grant_type, user);
+            let mut shard = self.unique.lock(&key);
+            if shard.get(&key).is_some_and(|v| *v == t.token) {
+                shard.remove(&key);
+            }
+        }
+        let mut fam = self.families.lock(&t.family);
+        if let Some(list) = fam.get_mut(&t.family) {
+            list.retain(|tok| *tok != t.token);
+            if list.is_empty() {
+                fam.remove(&t.family);
+            }
+        }
+    }
+
+    fn remove_record(&self, t: &AccessToken) {
+        self.tokens.lock(&t.token).remove(&t.token);
+        if let Some(rt) = &t.refresh_token {
+            let mut shard = self.refresh.lock(rt);
+            if let Some(RefreshEntry::Live(live)) = shard.get(rt) {
+                if live.token == t.token {
+                    shard.remove(rt);
+                }
+            }
+        }
+        self.forget_indexes(t);
+    }
+}
+
+impl ClientStore for MemoryStore {
+    fn fetch_client(
+        &self,
+        client_id: &str,
+        _ctx: Ctx<'_>,
+    ) -> Result<Option<Arc<Client>>, HostError> {
+        let map = self.clients.read().unwrap_or_else(|p| p.into_inner());
+        Ok(map.get(client_id).cloned())
+    }
+}
+
+impl CodeStore for MemoryStore {
+    fn save_code(&self, code: &AuthorizationCode, _ctx: Ctx<'_>) -> Result<(), HostError> {
+        self.codes
+            .lock(&code.code)
+            .insert(code.code.clone(), CodeEntry::Live(code.clone()));
+        self.after_write();
+        Ok(())
+    }
+
+    fn consume_code(
+        &self,
+        code: &str,
+        _ctx: Ctx<'_>,
+    ) -> Result<Lookup<AuthorizationCode>, HostError> {
+        let mut shard = self.codes.lock(code);
+        let Some(entry) = shard.get_mut(code) else {
+            return Ok(Lookup::Missing);
+        };
+        Ok(match entry {
+            CodeEntry::Used { family, .. } => Lookup::Used {
+                family: family.clone(),
+            },
+            CodeEntry::Live(c) => {
+                let tomb = CodeEntry::Used {
+                    family: c.family.clone(),
+                    until: c.expires_at,
+                };
+                match std::mem::replace(entry, tomb) {
+                    CodeEntry::Live(c) => Lookup::Found(c),
+                    CodeEntry::Used { family, .. } => Lookup::Used { family },
+                }
+            }
+        })
+    }
+}
+
+impl TokenStore for MemoryStore {
+    fn save_token(&self, token: &AccessToken, _ctx: Ctx<'_>) -> Result<(), HostError> {
+        let t = Arc::new(token.clone());
+        if let Some(rt) = &t.refresh_token {
+            self.refresh
+                .lock(rt)
+                .insert(rt.clone(), RefreshEntry::Live(t.clone()));
+        }
+        if let Some(user) = &t.user_id {
+            let key = unique_key(&t.client_id, t.grant_type, user);
+            self.unique.lock(&key).insert(key, t.token.clone());
+        }
+        self.families
+            .lock(&t.family)
+            .entry(t.family.clone())
+            .or_default()
+            .push(t.token.clone());
+        self.tokens.lock(&t.token).insert(t.token.clone(), t);
+        self.after_write();
+        Ok(())
+    }
+
+    fn fetch_by_access_token(
+        &self,
+        token: &str,
+        _ctx: Ctx<'_>,
+    ) -> Result<Option<AccessToken>, HostError> {
+        Ok(self.tokens.lock(token).get(token).map(|t| (**t).clone()))
+    }
+
+    fn fetch_by_refresh_token(
+        &self,
+        refresh_token: &str,
+        _ctx: Ctx<'_>,
+    ) -> Result<Lookup<AccessToken>, HostError> {
+        Ok(match self.refresh.lock(refresh_token).get(refresh_token) {
+            Some(RefreshEntry::Live(t)) => Lookup::Found((**t).clone()),
+            Some(RefreshEntry::Used { family, .. }) => Lookup::Used {
+                family: family.clone(),
+            },
+            None => Lookup::Missing,
+        })
+    }
+
+    fn consume_refresh_token(
+        &self,
+        refresh_token: &str,
+        _ctx: Ctx<'_>,
+    ) -> Result<Lookup<AccessToken>, HostError> {
+        let mut shard = self.refresh.lock(refresh_token);
+        let Some(entry) = shard.get_mut(refresh_token) else {
+            return Ok(Lookup::Missing);
+        };
+        Ok(match entry {
+            RefreshEntry::Used { family, .. } => Lookup::Used {
+                family: family.clone(),
+            },
+            RefreshEntry::Live(t) => {
+                let until = t
+                    .refresh_expires_at
+                    .unwrap_or_else(|| now() + TOMBSTONE_SECS);
+                let tomb = RefreshEntry::Used {
+                    family: t.family.clone(),
+                    until,
+                };
+                match std::mem::replace(entry, tomb) {
+                    RefreshEntry::Live(t) => Lookup::Found((*t).clone()),
+                    RefreshEntry::Used { family, .. } => Lookup::Used { family },
+                }
+            }
+        })
+    }
+
+    fn fetch_existing_token_of_user(
+        &self,
+        client_id: &str,
+        grant_type: GrantType,
+        user_id: &Value,
+        _ctx: Ctx<'_>,
+    ) -> Result<Option<AccessToken>, HostError> {
+        let key = unique_key(client_id, grant_type, user_id);
+        let Some(token) = self.unique.lock(&key).get(&key).cloned() else {
+            return Ok(None);
+        };
+        Ok(self.tokens.lock(&token).get(&token).map(|t| (**t).clone()))
+    }
+
+    fn revoke_token(&self, token: &str, _ctx: Ctx<'_>) -> Result<(), HostError> {
+        let by_access = self.tokens.lock(token).get(token).cloned();
+        let record = by_access.or_else(|| match self.refresh.lock(token).get(token) {
+            Some(RefreshEntry::Live(t)) => Some(t.clone()),
+            _ => None,
+        });
+        if let Some(t) = record {
+            self.remove_record(&t);
+        }
+        Ok(())
+    }
+
+    fn revoke_family(&self, family: &str, _ctx: Ctx<'_>) -> Result<(), HostError> {
+        let tokens = self
+            .families
+            .lock(family)
+            .remove(family)
+            .unwrap_or_default();
+        for tok in tokens {
+            let record = self.tokens.lock(&tok).remove(&tok);
+            if let Some(t) = record {
+                if let Some(rt) = &t.refresh_token {
+                    let mut shard = self.refresh.lock(rt);
+                    // A live refresh token dies; a used one's tombstone stays, so a later replay
+                    // is still recognised.
+                    if matches!(shard.get(rt), Some(RefreshEntry::Live(_))) {
+                        shard.remove(rt);
+                    }
+                }
+                self.forget_indexes(&t);
+            }
+        }
+        Ok(())
+    }
+}

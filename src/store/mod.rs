@@ -1,0 +1,107 @@
+//! The storage contract (see ARCHITECTURE.md) and its in-process backends.
+//!
+//! Every method gets the caller's [`Ctx`] so that host callbacks can reach their per-request
+//! state. Implementations must be safe to call from many threads at once; the two `consume_*`
+//! methods must be atomic: of two concurrent calls for the same code or refresh token, exactly one
+//! gets [`Lookup::Found`].
+
+pub mod memory;
+
+use std::sync::Arc;
+
+use serde_json::Value;
+
+use crate::error::HostError;
+use crate::http::Ctx;
+use crate::model::{AccessToken, AuthorizationCode, Client, GrantType, Lookup};
+
+pub use memory::MemoryStore;
+
+/// Registered clients.
+pub trait ClientStore: Send + Sync {
+    /// The client, or `None` when no client has this id.
+    fn fetch_client(&self, client_id: &str, ctx: Ctx<'_>)
+        -> Result<Option<Arc<Client>>, HostError>;
+}
+
+/// Authorization codes between the authorization and the token request.
+pub trait CodeStore: Send + Sync {
+    fn save_code(&self, code: &AuthorizationCode, ctx: Ctx<'_>) -> Result<(), HostError>;
+    /// Atomically takes the code: the first caller gets it, later ones get
+    /// [`Lookup::Used`] (while the store still remembers it) or [`Lookup::Missing`].
+    fn consume_code(
+        &self,
+        code: &str,
+        ctx: Ctx<'_>,
+    ) -> Result<Lookup<AuthorizationCode>, HostError>;
+}
+
+/// Access tokens, and the refresh tokens issued with them.
+pub trait TokenStore: Send + Sync {
+    fn save_token(&self, token: &AccessToken, ctx: Ctx<'_>) -> Result<(), HostError>;
+    fn fetch_by_access_token(
+        &self,
+        token: &str,
+        ctx: Ctx<'_>,
+    ) -> Result<Option<AccessToken>, HostError>;
+    /// The record whose refresh token this is, without using it up.
+    fn fetch_by_refresh_token(
+        &self,
+        refresh_token: &str,
+        ctx: Ctx<'_>,
+    ) -> Result<Lookup<AccessToken>, HostError>;
+    /// Atomically uses up a refresh token (rotation): one caller wins, as for codes.
+    fn consume_refresh_token(
+        &self,
+        refresh_token: &str,
+        ctx: Ctx<'_>,
+    ) -> Result<Lookup<AccessToken>, HostError>;
+    /// The newest token of this user for this client and grant (for unique tokens).
+    fn fetch_existing_token_of_user(
+        &self,
+        client_id: &str,
+        grant_type: GrantType,
+        user_id: &Value,
+        ctx: Ctx<'_>,
+    ) -> Result<Option<AccessToken>, HostError>;
+    /// Revokes one access or refresh token (a record found by either is removed whole).
+    fn revoke_token(&self, token: &str, ctx: Ctx<'_>) -> Result<(), HostError>;
+    /// Revokes every token of a grant family.
+    fn revoke_family(&self, family: &str, ctx: Ctx<'_>) -> Result<(), HostError>;
+}
+
+/// The three stores an engine uses; one backend may serve all three.
+#[derive(Clone)]
+pub struct Storage {
+    pub clients: Arc<dyn ClientStore>,
+    pub codes: Arc<dyn CodeStore>,
+    pub tokens: Arc<dyn TokenStore>,
+}
+
+impl Storage {
+    /// All three from one backend.
+    pub fn from_backend<B: ClientStore + CodeStore + TokenStore + 'static>(
+        backend: Arc<B>,
+    ) -> Self {
+        Storage {
+            clients: backend.clone(),
+            codes: backend.clone(),
+            tokens: backend,
+        }
+    }
+}
+
+impl std::fmt::Debug for Storage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Storage { .. }")
+    }
+}
+
+/// The key under which a user's token for one client and grant is remembered.
+pub fn unique_key(client_id: &str, grant_type: GrantType, user_id: &Value) -> String {
+    let user = match user_id {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    };
+    format!("{client_id}_{}_{user}", grant_type.as_str())
+}
