@@ -10,11 +10,11 @@ use std::collections::HashMap;
 use std::hash::BuildHasher;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, RwLock};
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde_json::Value;
 
 use super::{unique_key, ClientStore, CodeStore, TokenStore};
+use crate::clock::{Clock, SystemClock};
 use crate::error::HostError;
 use crate::http::Ctx;
 use crate::model::{AccessToken, AuthorizationCode, Client, GrantType, Lookup};
@@ -72,6 +72,7 @@ pub struct MemoryStore {
     unique: Sharded<String>,
     families: Sharded<Vec<String>>,
     writes: AtomicUsize,
+    clock: Arc<dyn Clock>,
 }
 
 impl Default for MemoryStore {
@@ -80,15 +81,13 @@ impl Default for MemoryStore {
     }
 }
 
-fn now() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
-}
-
 impl MemoryStore {
     pub fn new() -> Self {
+        Self::with_clock(Arc::new(SystemClock))
+    }
+
+    /// A store whose purging follows `clock` (give it the engine's).
+    pub fn with_clock(clock: Arc<dyn Clock>) -> Self {
         MemoryStore {
             clients: RwLock::new(HashMap::new()),
             codes: Sharded::new(),
@@ -97,6 +96,7 @@ impl MemoryStore {
             unique: Sharded::new(),
             families: Sharded::new(),
             writes: AtomicUsize::new(0),
+            clock,
         }
     }
 
@@ -154,7 +154,7 @@ impl MemoryStore {
     fn after_write(&self) {
         let n = self.writes.fetch_add(1, Ordering::Relaxed);
         if n % PURGE_EVERY == PURGE_EVERY - 1 {
-            self.purge_shard((n / PURGE_EVERY) % SHARDS, now());
+            self.purge_shard((n / PURGE_EVERY) % SHARDS, self.clock.now());
         }
     }
 
@@ -297,7 +297,7 @@ impl TokenStore for MemoryStore {
             RefreshEntry::Live(t) => {
                 let until = t
                     .refresh_expires_at
-                    .unwrap_or_else(|| now() + TOMBSTONE_SECS);
+                    .unwrap_or_else(|| self.clock.now() + TOMBSTONE_SECS);
                 let tomb = RefreshEntry::Used {
                     family: t.family.clone(),
                     until,
