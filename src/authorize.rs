@@ -236,7 +236,7 @@ impl Engine {
                         scopes: scopes.scopes,
                         data: normalize_data(data),
                         user_id,
-                        family: family_id(),
+                        family: None,
                         refreshable: false,
                     },
                     req.context,
@@ -331,7 +331,7 @@ fn harden_page(page: &mut Response) {
         ("Cache-Control", "no-store"),
     ] {
         if page.header(name).is_none() {
-            page.headers.push((name.into(), value.to_owned()));
+            page.headers.push((name.into(), value.into()));
         }
     }
 }

@@ -174,8 +174,9 @@ impl ClientAuthentication {
     }
 }
 
-/// Checks the presented secret against the client's, in constant time (R31). Comparing SHA-256
-/// digests makes the time independent of both content and length.
+/// Checks the presented secret against the client's in constant time (R31): the work done
+/// depends on the length of what the caller sent, and the stored secret's content never shows
+/// in the timing.
 pub fn verify_secret(client: &Client, creds: &Credentials) -> Result<(), OAuthError> {
     let fail = |d: &'static str| {
         let mut e = OAuthError::invalid_client(d);
@@ -192,12 +193,13 @@ pub fn verify_secret(client: &Client, creds: &Credentials) -> Result<(), OAuthEr
     let Some(given) = creds.secret.as_deref() else {
         return Err(fail("Missing client credentials"));
     };
-    let given = Sha256::digest(given.as_bytes());
     let ok = if let Some(secret) = &client.client_secret {
-        Sha256::digest(secret.as_bytes()).ct_eq(&given).into()
+        secret_eq(secret.as_bytes(), given.as_bytes())
     } else if let Some(hex) = &client.client_secret_sha256 {
         match decode_hex32(hex) {
-            Some(expected) => expected.ct_eq(given.as_slice()).into(),
+            Some(expected) => expected
+                .ct_eq(Sha256::digest(given.as_bytes()).as_slice())
+                .into(),
             None => false,
         }
     } else {
@@ -208,6 +210,19 @@ pub fn verify_secret(client: &Client, creds: &Credentials) -> Result<(), OAuthEr
     } else {
         Err(fail("Invalid client credentials"))
     }
+}
+
+/// Constant-time equality that walks `given` once whatever `stored` is: each byte is compared
+/// with the stored byte at the same position (or a stand-in past its end), and the lengths are
+/// compared without branching.
+fn secret_eq(stored: &[u8], given: &[u8]) -> bool {
+    let mut diff = subtle::Choice::from(0u8);
+    for (i, g) in given.iter().enumerate() {
+        let s = stored.get(i).copied().unwrap_or(!*g);
+        diff |= !s.ct_eq(g);
+    }
+    let same_len = (stored.len() as u64).ct_eq(&(given.len() as u64));
+    bool::from(same_len & !diff)
 }
 
 fn decode_hex32(hex: &str) -> Option<[u8; 32]> {

@@ -136,7 +136,9 @@ pub(crate) struct TokenRequest<'a> {
     pub scopes: Vec<String>,
     pub data: Value,
     pub user_id: Option<Value>,
-    pub family: String,
+    /// The grant family; `None` starts a new one, named after the access token (which is
+    /// random and unique already, so no second random id is drawn).
+    pub family: Option<String>,
     /// Issue a refresh token along (when the token expires and the client may refresh).
     pub refreshable: bool,
 }
@@ -291,7 +293,7 @@ impl Engine {
             _ => None,
         };
         let record = AccessToken {
-            token: access,
+            token: access.clone(),
             client_id: t.client.client_id.clone(),
             grant_type: t.grant_type,
             scopes: t.scopes,
@@ -302,7 +304,7 @@ impl Engine {
                 .as_ref()
                 .and_then(|(_, life)| (*life > 0).then(|| now + *life as i64)),
             refresh_token: refresh.map(|(rt, _)| rt),
-            family: t.family,
+            family: t.family.unwrap_or_else(|| access.clone()),
         };
         self.storage
             .tokens

@@ -84,7 +84,7 @@ impl<'a> Request<'a> {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Response {
     pub status: u16,
-    pub headers: Vec<(Cow<'static, str>, String)>,
+    pub headers: Vec<(Cow<'static, str>, Cow<'static, str>)>,
     pub body: String,
 }
 
@@ -98,7 +98,11 @@ impl Response {
     }
 
     /// Adds a header, replacing an earlier one of the same name.
-    pub fn set_header(&mut self, name: impl Into<Cow<'static, str>>, value: impl Into<String>) {
+    pub fn set_header(
+        &mut self,
+        name: impl Into<Cow<'static, str>>,
+        value: impl Into<Cow<'static, str>>,
+    ) {
         let name = name.into();
         let value = value.into();
         match self
@@ -115,16 +119,19 @@ impl Response {
         self.headers
             .iter()
             .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
+            .map(|(_, v)| v.as_ref())
     }
 
     /// A JSON response; `no_store` adds the RFC 6749 §5.1 cache headers.
     pub(crate) fn json(status: u16, body: String, no_store: bool) -> Self {
-        let mut headers: Vec<(Cow<'static, str>, String)> = Vec::with_capacity(3);
-        headers.push((Cow::Borrowed("Content-Type"), "application/json".to_owned()));
+        let mut headers: Vec<(Cow<'static, str>, Cow<'static, str>)> = Vec::with_capacity(3);
+        headers.push((
+            Cow::Borrowed("Content-Type"),
+            Cow::Borrowed("application/json"),
+        ));
         if no_store {
-            headers.push((Cow::Borrowed("Cache-Control"), "no-store".to_owned()));
-            headers.push((Cow::Borrowed("Pragma"), "no-cache".to_owned()));
+            headers.push((Cow::Borrowed("Cache-Control"), Cow::Borrowed("no-store")));
+            headers.push((Cow::Borrowed("Pragma"), Cow::Borrowed("no-cache")));
         }
         Response {
             status,
@@ -136,9 +143,10 @@ impl Response {
     /// A `302 Found` to `location`.
     pub(crate) fn redirect(location: String) -> Self {
         let mut r = Response::new(302);
-        r.headers.push((Cow::Borrowed("Location"), location));
         r.headers
-            .push((Cow::Borrowed("Cache-Control"), "no-store".to_owned()));
+            .push((Cow::Borrowed("Location"), Cow::Owned(location)));
+        r.headers
+            .push((Cow::Borrowed("Cache-Control"), Cow::Borrowed("no-store")));
         r
     }
 }

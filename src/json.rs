@@ -4,8 +4,6 @@
 //! compare bodies), and so that the `python` wire style can reproduce `json.dumps` byte for byte
 //! (`", "`/`": "` separators, non-ASCII as `\uXXXX`) for hosts migrating from python-oauth2.
 
-use std::fmt::Write;
-
 use serde::Deserialize;
 
 /// How JSON bodies are spelled.
@@ -59,7 +57,7 @@ impl JsonObject {
 
     pub fn int(&mut self, key: &str, value: i64) -> &mut Self {
         self.key(key);
-        let _ = write!(self.buf, "{value}");
+        write_int(&mut self.buf, value);
         self
     }
 
@@ -82,25 +80,40 @@ impl JsonObject {
     }
 }
 
+/// Bytes that cannot stand in a JSON string as they are: controls, `"` and `\\`.
+const fn escape_table(ascii_only: bool) -> [bool; 256] {
+    let mut t = [false; 256];
+    let mut i = 0;
+    while i < 256 {
+        t[i] = i < 0x20 || i == b'"' as usize || i == b'\\' as usize || (ascii_only && i >= 0x80);
+        i += 1;
+    }
+    t
+}
+
+const ESCAPE_UTF8: [bool; 256] = escape_table(false);
+const ESCAPE_ASCII: [bool; 256] = escape_table(true);
+
 /// Writes `s` as a JSON string literal.
 pub fn write_string(out: &mut String, s: &str, style: WireStyle) {
     const HEX: &[u8; 16] = b"0123456789abcdef";
+    let table = match style {
+        WireStyle::Compact => &ESCAPE_UTF8,
+        WireStyle::Python => &ESCAPE_ASCII,
+    };
     out.push('"');
-    let mut start = 0;
     let bytes = s.as_bytes();
-    for (i, &b) in bytes.iter().enumerate() {
-        let needs =
-            b < 0x20 || b == b'"' || b == b'\\' || (b >= 0x80 && style == WireStyle::Python);
-        if !needs {
+    let mut start = 0;
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        if !table[b as usize] {
+            i += 1;
             continue;
         }
+        out.push_str(&s[start..i]);
         if b >= 0x80 {
-            // Only the first byte of a multi-byte character starts an escape; continuation bytes
-            // were handled with it.
-            if b & 0xC0 == 0x80 {
-                continue;
-            }
-            out.push_str(&s[start..i]);
+            // Python's ensure_ascii: the whole character as UTF-16 escapes.
             let ch = s[i..].chars().next().unwrap_or('\u{fffd}');
             let mut units = [0u16; 2];
             for unit in ch.encode_utf16(&mut units) {
@@ -109,28 +122,49 @@ pub fn write_string(out: &mut String, s: &str, style: WireStyle) {
                     out.push(HEX[((*unit >> shift) & 15) as usize] as char);
                 }
             }
-            start = i + ch.len_utf8();
-            continue;
-        }
-        out.push_str(&s[start..i]);
-        match b {
-            b'"' => out.push_str("\\\""),
-            b'\\' => out.push_str("\\\\"),
-            b'\n' => out.push_str("\\n"),
-            b'\r' => out.push_str("\\r"),
-            b'\t' => out.push_str("\\t"),
-            0x08 => out.push_str("\\b"),
-            0x0c => out.push_str("\\f"),
-            _ => {
-                out.push_str("\\u00");
-                out.push(HEX[(b >> 4) as usize] as char);
-                out.push(HEX[(b & 15) as usize] as char);
+            i += ch.len_utf8();
+        } else {
+            match b {
+                b'"' => out.push_str("\\\""),
+                b'\\' => out.push_str("\\\\"),
+                b'\n' => out.push_str("\\n"),
+                b'\r' => out.push_str("\\r"),
+                b'\t' => out.push_str("\\t"),
+                0x08 => out.push_str("\\b"),
+                0x0c => out.push_str("\\f"),
+                _ => {
+                    out.push_str("\\u00");
+                    out.push(HEX[(b >> 4) as usize] as char);
+                    out.push(HEX[(b & 15) as usize] as char);
+                }
             }
+            i += 1;
         }
-        start = i + 1;
+        start = i;
     }
     out.push_str(&s[start..]);
     out.push('"');
+}
+
+/// Appends the decimal form of `v` (what `write!` does, without the formatting machinery).
+pub fn write_int(out: &mut String, v: i64) {
+    let mut buf = [0u8; 20];
+    let mut n = v.unsigned_abs();
+    let mut pos = buf.len();
+    loop {
+        pos -= 1;
+        buf[pos] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    if v < 0 {
+        out.push('-');
+    }
+    for &d in &buf[pos..] {
+        out.push(d as char);
+    }
 }
 
 #[cfg(test)]
@@ -145,6 +179,12 @@ mod tests {
         let mut o = JsonObject::new(WireStyle::Python);
         o.str("a", "é😀\n").bool("b", true);
         assert_eq!(o.finish(), r#"{"a": "\u00e9\ud83d\ude00\n", "b": true}"#);
+        let mut s = String::new();
+        for v in [0, 7, -12, i64::MAX, i64::MIN] {
+            s.clear();
+            write_int(&mut s, v);
+            assert_eq!(s, v.to_string());
+        }
     }
 
     #[test]

@@ -95,7 +95,7 @@ impl Engine {
                 scopes: stored.scopes,
                 data: stored.data,
                 user_id: stored.user_id,
-                family: stored.family,
+                family: Some(stored.family),
                 refreshable: true,
             },
             req.context,

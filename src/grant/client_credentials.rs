@@ -8,7 +8,6 @@ use crate::error::OAuthError;
 use crate::form::Params;
 use crate::http::Request;
 use crate::model::GrantType;
-use crate::token::family_id;
 
 impl Engine {
     pub(crate) fn client_credentials_grant(
@@ -39,7 +38,7 @@ impl Engine {
                 scopes: scopes.scopes,
                 data: Value::Object(Default::default()),
                 user_id: None,
-                family: family_id(),
+                family: None,
                 // RFC 6749 §4.4.3: no refresh token for this grant.
                 refreshable: false,
             },

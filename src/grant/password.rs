@@ -7,7 +7,6 @@ use crate::form::Params;
 use crate::http::Request;
 use crate::model::GrantType;
 use crate::site::{Authentication, PasswordLogin};
-use crate::token::family_id;
 
 impl Engine {
     pub(crate) fn password_grant(
@@ -59,7 +58,7 @@ impl Engine {
                 scopes: scopes.scopes,
                 data: normalize_data(data),
                 user_id,
-                family: family_id(),
+                family: None,
                 refreshable: true,
             },
             req.context,

@@ -71,7 +71,7 @@ impl Engine {
                 scopes,
                 data: old.data,
                 user_id: old.user_id,
-                family: old.family,
+                family: Some(old.family),
                 refreshable: rotate,
             },
             req.context,

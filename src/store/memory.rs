@@ -4,11 +4,14 @@
 //! different tokens rarely meet. Single-use tokens are taken under their shard's lock, which is
 //! what makes `consume_*` atomic. Expired entries are purged a shard at a time as requests pass,
 //! so no request pays for a full sweep.
+//!
+//! Grant families are not indexed (that would cost every token an entry): revoking a family
+//! records its id, and records of a revoked family are treated as gone when they are next
+//! looked up, and dropped by the purge. Revocations are rare security events, so the set stays
+//! small, and while it is empty a lookup does not even consult it.
 
-use std::collections::hash_map::RandomState;
-use std::collections::HashMap;
-use std::hash::BuildHasher;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 
 use serde_json::Value;
@@ -26,14 +29,23 @@ const PURGE_EVERY: usize = 256;
 const TOMBSTONE_SECS: i64 = 30 * 24 * 3600;
 
 struct Sharded<V> {
-    hasher: RandomState,
     shards: Box<[Mutex<HashMap<String, V>>]>,
+}
+
+/// The shard of a key. Keys are mostly random tokens, and each shard's map hashes with its own
+/// random seed, so a cheap mix of the first bytes spreads them well; a caller who picks keys to
+/// land on one shard only makes its own requests wait.
+fn shard_of(key: &str) -> usize {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for &b in key.as_bytes().iter().take(16) {
+        h = (h ^ b as u64).wrapping_mul(0x0100_0000_01b3);
+    }
+    (h ^ (h >> 29)) as usize % SHARDS
 }
 
 impl<V> Sharded<V> {
     fn new() -> Self {
         Sharded {
-            hasher: RandomState::new(),
             shards: (0..SHARDS).map(|_| Mutex::new(HashMap::new())).collect(),
         }
     }
@@ -45,7 +57,7 @@ impl<V> Sharded<V> {
     }
 
     fn lock(&self, key: &str) -> MutexGuard<'_, HashMap<String, V>> {
-        self.lock_index(self.hasher.hash_one(key) as usize % SHARDS)
+        self.lock_index(shard_of(key))
     }
 
     fn len(&self) -> usize {
@@ -70,7 +82,8 @@ pub struct MemoryStore {
     tokens: Sharded<Arc<AccessToken>>,
     refresh: Sharded<RefreshEntry>,
     unique: Sharded<String>,
-    families: Sharded<Vec<String>>,
+    revoked_families: RwLock<HashSet<String>>,
+    any_revoked: AtomicBool,
     writes: AtomicUsize,
     clock: Arc<dyn Clock>,
 }
@@ -94,7 +107,8 @@ impl MemoryStore {
             tokens: Sharded::new(),
             refresh: Sharded::new(),
             unique: Sharded::new(),
-            families: Sharded::new(),
+            revoked_families: RwLock::new(HashSet::new()),
+            any_revoked: AtomicBool::new(false),
             writes: AtomicUsize::new(0),
             clock,
         }
@@ -135,12 +149,12 @@ impl MemoryStore {
             CodeEntry::Used { until, .. } => *until > now,
         });
         self.refresh.lock_index(i).retain(|_, e| match e {
-            RefreshEntry::Live(t) => !t.refresh_is_expired(now),
+            RefreshEntry::Live(t) => !t.refresh_is_expired(now) && !self.is_revoked(&t.family),
             RefreshEntry::Used { until, .. } => *until > now,
         });
         let mut dead: Vec<Arc<AccessToken>> = Vec::new();
         self.tokens.lock_index(i).retain(|_, t| {
-            let keep = t.dead_after().is_none_or(|d| d > now);
+            let keep = t.dead_after().is_none_or(|d| d > now) && !self.is_revoked(&t.family);
             if !keep {
                 dead.push(t.clone());
             }
@@ -158,20 +172,32 @@ impl MemoryStore {
         }
     }
 
-    /// Drops the unique-token and family entries that point at `t`.
+    /// Whether `family` was revoked (cheap while nothing ever was).
+    fn is_revoked(&self, family: &str) -> bool {
+        self.any_revoked.load(Ordering::Acquire)
+            && self
+                .revoked_families
+                .read()
+                .unwrap_or_else(|p| p.into_inner())
+                .contains(family)
+    }
+
+    /// `t` unless its family was revoked, in which case the record is dropped on the way.
+    fn live(&self, t: &Arc<AccessToken>) -> Option<AccessToken> {
+        if self.is_revoked(&t.family) {
+            self.remove_record(t);
+            return None;
+        }
+        Some((**t).clone())
+    }
+
+    /// Drops the unique-token entry that points at `t`.
     fn forget_indexes(&self, t: &AccessToken) {
         if let Some(user) = &t.user_id {
             let key = unique_key(&t.client_id, t.grant_type, user);
             let mut shard = self.unique.lock(&key);
             if shard.get(&key).is_some_and(|v| *v == t.token) {
                 shard.remove(&key);
-            }
-        }
-        let mut fam = self.families.lock(&t.family);
-        if let Some(list) = fam.get_mut(&t.family) {
-            list.retain(|tok| *tok != t.token);
-            if list.is_empty() {
-                fam.remove(&t.family);
             }
         }
     }
@@ -249,11 +275,6 @@ impl TokenStore for MemoryStore {
             let key = unique_key(&t.client_id, t.grant_type, user);
             self.unique.lock(&key).insert(key, t.token.clone());
         }
-        self.families
-            .lock(&t.family)
-            .entry(t.family.clone())
-            .or_default()
-            .push(t.token.clone());
         self.tokens.lock(&t.token).insert(t.token.clone(), t);
         self.after_write();
         Ok(())
@@ -264,7 +285,8 @@ impl TokenStore for MemoryStore {
         token: &str,
         _ctx: Ctx<'_>,
     ) -> Result<Option<AccessToken>, HostError> {
-        Ok(self.tokens.lock(token).get(token).map(|t| (**t).clone()))
+        let found = self.tokens.lock(token).get(token).cloned();
+        Ok(found.and_then(|t| self.live(&t)))
     }
 
     fn fetch_by_refresh_token(
@@ -272,12 +294,16 @@ impl TokenStore for MemoryStore {
         refresh_token: &str,
         _ctx: Ctx<'_>,
     ) -> Result<Lookup<AccessToken>, HostError> {
-        Ok(match self.refresh.lock(refresh_token).get(refresh_token) {
-            Some(RefreshEntry::Live(t)) => Lookup::Found((**t).clone()),
-            Some(RefreshEntry::Used { family, .. }) => Lookup::Used {
+        let entry = match self.refresh.lock(refresh_token).get(refresh_token) {
+            Some(RefreshEntry::Live(t)) => Ok(t.clone()),
+            Some(RefreshEntry::Used { family, .. }) => Err(Lookup::Used {
                 family: family.clone(),
-            },
-            None => Lookup::Missing,
+            }),
+            None => Err(Lookup::Missing),
+        };
+        Ok(match entry {
+            Ok(t) => self.live(&t).map_or(Lookup::Missing, Lookup::Found),
+            Err(lookup) => lookup,
         })
     }
 
@@ -294,6 +320,10 @@ impl TokenStore for MemoryStore {
             RefreshEntry::Used { family, .. } => Lookup::Used {
                 family: family.clone(),
             },
+            RefreshEntry::Live(t) if self.is_revoked(&t.family) => {
+                shard.remove(refresh_token);
+                Lookup::Missing
+            }
             RefreshEntry::Live(t) => {
                 let until = t
                     .refresh_expires_at
@@ -321,7 +351,8 @@ impl TokenStore for MemoryStore {
         let Some(token) = self.unique.lock(&key).get(&key).cloned() else {
             return Ok(None);
         };
-        Ok(self.tokens.lock(&token).get(&token).map(|t| (**t).clone()))
+        let found = self.tokens.lock(&token).get(&token).cloned();
+        Ok(found.and_then(|t| self.live(&t)))
     }
 
     fn revoke_token(&self, token: &str, _ctx: Ctx<'_>) -> Result<(), HostError> {
@@ -337,25 +368,11 @@ impl TokenStore for MemoryStore {
     }
 
     fn revoke_family(&self, family: &str, _ctx: Ctx<'_>) -> Result<(), HostError> {
-        let tokens = self
-            .families
-            .lock(family)
-            .remove(family)
-            .unwrap_or_default();
-        for tok in tokens {
-            let record = self.tokens.lock(&tok).remove(&tok);
-            if let Some(t) = record {
-                if let Some(rt) = &t.refresh_token {
-                    let mut shard = self.refresh.lock(rt);
-                    // A live refresh token dies; a used one's tombstone stays, so a later replay
-                    // is still recognised.
-                    if matches!(shard.get(rt), Some(RefreshEntry::Live(_))) {
-                        shard.remove(rt);
-                    }
-                }
-                self.forget_indexes(&t);
-            }
-        }
+        self.revoked_families
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(family.to_owned());
+        self.any_revoked.store(true, Ordering::Release);
         Ok(())
     }
 }
