@@ -6,6 +6,13 @@
 //! gets [`Lookup::Found`].
 
 pub mod memory;
+pub mod open;
+#[cfg(any(feature = "sqlite", feature = "redis"))]
+mod pool;
+#[cfg(feature = "redis")]
+pub mod redis;
+#[cfg(feature = "sqlite")]
+pub mod sqlite;
 
 use std::sync::Arc;
 
@@ -16,6 +23,11 @@ use crate::http::Ctx;
 use crate::model::{AccessToken, AuthorizationCode, Client, GrantType, Lookup};
 
 pub use memory::MemoryStore;
+pub use open::{open, Backend, BackendConfig, RedisConfig, SqliteConfig, Synchronous};
+#[cfg(feature = "redis")]
+pub use redis::RedisStore;
+#[cfg(feature = "sqlite")]
+pub use sqlite::SqliteStore;
 
 /// Registered clients.
 pub trait ClientStore: Send + Sync {
