@@ -302,9 +302,10 @@ impl Engine {
         Ok(Some((challenge.to_owned(), method)))
     }
 
-    /// A 400 error page: the request cannot be trusted to name where the answer should go.
+    /// An error page (400, or 500/503 when a callback failed): the request cannot be trusted to
+    /// name where the answer should go.
     pub(crate) fn render_error(&self, e: &OAuthError) -> Response {
-        let mut r = Response::json(400, self.error_body(e), true);
+        let mut r = Response::json(e.code.status(), self.error_body(e), true);
         harden_page(&mut r);
         r
     }

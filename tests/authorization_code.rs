@@ -494,3 +494,34 @@ fn other_methods_are_refused_at_authorize() {
     assert_eq!(r.status, 405);
     assert!(r.header("Location").is_none());
 }
+
+#[test]
+fn client_lookup_failure_is_rendered_as_server_error() {
+    use std::sync::Arc;
+    struct Down;
+    impl ClientStore for Down {
+        fn fetch_client(&self, _: &str, _: Ctx<'_>) -> Result<Option<Arc<Client>>, HostError> {
+            Err(HostError::unavailable("store down"))
+        }
+    }
+    let mem = Arc::new(MemoryStore::new());
+    let engine = Engine::builder(config(Profile::OAuth21))
+        .storage(Storage {
+            clients: Arc::new(Down),
+            codes: mem.clone(),
+            tokens: mem,
+        })
+        .site_adapter(Arc::new(ScriptedSite))
+        .build()
+        .unwrap();
+    let r = engine.handle(&Request::new(
+        "GET",
+        "/authorize",
+        &form(&code_request(&[])),
+    ));
+    assert_eq!(
+        (r.status, error_of(&r).as_str()),
+        (503, "temporarily_unavailable")
+    );
+    assert!(r.header("Location").is_none());
+}
