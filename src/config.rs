@@ -30,7 +30,7 @@ pub enum Profile {
 
 /// One grant the engine offers.
 #[derive(Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, default)]
 pub struct GrantConfig {
     #[serde(rename = "type")]
     pub grant: Option<GrantType>,
@@ -77,7 +77,7 @@ impl fmt::Debug for GrantConfig {
 
 /// PKCE policy; absent fields take the profile's default.
 #[derive(Clone, Copy, Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, default)]
 pub struct PkceConfig {
     /// Every code request must carry a challenge (`oauth2.1`: yes; `legacy`: no).
     pub required: Option<bool>,
