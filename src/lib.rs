@@ -9,6 +9,8 @@ pub mod client_auth;
 pub mod clock;
 pub mod config;
 pub mod error;
+#[cfg(feature = "capi")]
+pub mod ffi;
 pub mod form;
 pub mod http;
 pub mod json;
