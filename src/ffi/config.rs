@@ -15,7 +15,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::callbacks::{CallbackGenerator, CallbackSite, CallbackStore, Host};
-use super::{json_failure, o2e_status, Failure};
+use super::{json_failure, o2e_status, require_object, Failure};
 use crate::config::Config;
 use crate::engine::Engine;
 use crate::model::{Client, GrantType};
@@ -58,6 +58,7 @@ fn storage_failure(e: serde_json::Error) -> Failure {
 pub(crate) fn build(json: &str, host: Option<Arc<Host>>) -> Result<Engine, Failure> {
     let cfg: FfiConfig = serde_json::from_str(json)
         .map_err(|e| json_failure(&e, "config_json", o2e_status::O2E_INVALID_CONFIG))?;
+    require_object(json, "config_json", o2e_status::O2E_INVALID_CONFIG)?;
     let storage_value = cfg
         .storage
         .unwrap_or_else(|| serde_json::json!({"type": "memory"}));

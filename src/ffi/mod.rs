@@ -188,6 +188,16 @@ pub(crate) fn json_failure(e: &serde_json::Error, what: &str, shape: o2e_status)
     Failure::new(status, format!("{what}: {e}"))
 }
 
+/// serde accepts a JSON array for a struct (fields by position); the ABI documents objects only,
+/// so a top-level document that parsed but is not an object is refused as the wrong shape.
+pub(crate) fn require_object(json: &str, what: &str, shape: o2e_status) -> Result<(), Failure> {
+    if json.trim_start().starts_with('{') {
+        Ok(())
+    } else {
+        Err(Failure::new(shape, format!("{what}: expected a JSON object")))
+    }
+}
+
 /// Hands `bytes` to the host as a new `o2e_buf`.
 fn new_buf(bytes: Vec<u8>) -> *mut o2e_buf {
     let mut bytes = bytes;

@@ -11,7 +11,7 @@ use std::fmt;
 use serde::de::{Deserializer, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
 
-use super::{json_failure, o2e_status, CallCtx, Failure};
+use super::{json_failure, o2e_status, require_object, CallCtx, Failure};
 use crate::engine::Engine;
 use crate::http::{Ctx, Request, Response};
 use crate::json::{write_string, WireStyle};
@@ -124,6 +124,7 @@ struct WireRequest<'a> {
 pub(crate) fn handle(engine: &Engine, json: &str, call_ctx: *mut c_void) -> Result<Vec<u8>, Failure> {
     let req: WireRequest<'_> = serde_json::from_str(json)
         .map_err(|e| json_failure(&e, "request_json", o2e_status::O2E_INVALID_REQUEST))?;
+    require_object(json, "request_json", o2e_status::O2E_INVALID_REQUEST)?;
     let headers: Vec<(&str, &str)> = req
         .headers
         .0
