@@ -9,7 +9,10 @@ use harness::{compile_asan, run};
 
 #[test]
 fn c_memory_store_code_pkce_refresh_and_client_credentials() {
-    let exe = compile_asan("memory_store", &["tests/c/memory_store.c", "tests/c/common.c"]);
+    let exe = compile_asan(
+        "memory_store",
+        &["tests/c/memory_store.c", "tests/c/common.c"],
+    );
     let out = run(&exe, &[]);
     assert!(out.contains("memory_store: all checks passed"), "{out}");
 }

@@ -86,7 +86,8 @@ impl Reply {
 fn http(port: u16, method: &str, target: &str, headers: &[(&str, &str)], body: &str) -> Reply {
     let mut s = TcpStream::connect(("127.0.0.1", port)).expect("connect");
     s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
-    let mut req = format!("{method} {target} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n");
+    let mut req =
+        format!("{method} {target} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n");
     for (n, v) in headers {
         req.push_str(&format!("{n}: {v}\r\n"));
     }
@@ -154,14 +155,20 @@ fn example_server_code_pkce_refresh_over_http() {
     let denied = http(port, "POST", &authorize, &[FORM], "approve=no");
     assert_eq!(denied.status, 302);
     let loc = denied.header("Location").expect("Location");
-    assert!(loc.starts_with("http://127.0.0.1:8765/callback?error=access_denied"), "{loc}");
+    assert!(
+        loc.starts_with("http://127.0.0.1:8765/callback?error=access_denied"),
+        "{loc}"
+    );
     assert_eq!(param(loc, "state").as_deref(), Some("st-1"));
 
     // 3. Allow: a code, with state and iss (RFC 9207).
     let allowed = http(port, "POST", &authorize, &[FORM], "approve=yes");
     assert_eq!(allowed.status, 302, "{}", allowed.body);
     let loc = allowed.header("Location").expect("Location").to_owned();
-    assert!(loc.starts_with("http://127.0.0.1:8765/callback?code="), "{loc}");
+    assert!(
+        loc.starts_with("http://127.0.0.1:8765/callback?code="),
+        "{loc}"
+    );
     assert_eq!(param(&loc, "state").as_deref(), Some("st-1"));
     assert!(param(&loc, "iss").is_some(), "{loc}");
     let code = param(&loc, "code").expect("code");
@@ -170,18 +177,39 @@ fn example_server_code_pkce_refresh_over_http() {
     let form = format!(
         "grant_type=authorization_code&code={code}&redirect_uri={redirect}&code_verifier={VERIFIER}"
     );
-    let tokens = http(port, "POST", "/token", &[FORM, ("Authorization", BASIC)], &form);
+    let tokens = http(
+        port,
+        "POST",
+        "/token",
+        &[FORM, ("Authorization", BASIC)],
+        &form,
+    );
     assert_eq!(tokens.status, 200, "{}", tokens.body);
     assert_eq!(tokens.header("Cache-Control"), Some("no-store"));
     assert_eq!(tokens.header("Pragma"), Some("no-cache"));
     let t = tokens.json();
-    assert_eq!(t["token_type"].as_str().map(str::to_ascii_lowercase).as_deref(), Some("bearer"));
+    assert_eq!(
+        t["token_type"]
+            .as_str()
+            .map(str::to_ascii_lowercase)
+            .as_deref(),
+        Some("bearer")
+    );
     assert_eq!(t["scope"], "profile email");
     let access = t["access_token"].as_str().expect("access_token").to_owned();
-    let refresh = t["refresh_token"].as_str().expect("refresh_token").to_owned();
+    let refresh = t["refresh_token"]
+        .as_str()
+        .expect("refresh_token")
+        .to_owned();
 
     // 5. The code is single-use (R17).
-    let again = http(port, "POST", "/token", &[FORM, ("Authorization", BASIC)], &form);
+    let again = http(
+        port,
+        "POST",
+        "/token",
+        &[FORM, ("Authorization", BASIC)],
+        &form,
+    );
     assert_eq!(again.status, 400);
     assert_eq!(again.json()["error"], "invalid_grant");
 
@@ -191,27 +219,58 @@ fn example_server_code_pkce_refresh_over_http() {
     let form = format!(
         "grant_type=authorization_code&code={code}&redirect_uri={redirect}&code_verifier={VERIFIER}"
     );
-    let t = http(port, "POST", "/token", &[FORM, ("Authorization", BASIC)], &form).json();
+    let t = http(
+        port,
+        "POST",
+        "/token",
+        &[FORM, ("Authorization", BASIC)],
+        &form,
+    )
+    .json();
     let access2 = t["access_token"].as_str().expect("access_token").to_owned();
-    let refresh2 = t["refresh_token"].as_str().expect("refresh_token").to_owned();
+    let refresh2 = t["refresh_token"]
+        .as_str()
+        .expect("refresh_token")
+        .to_owned();
     assert_ne!(access2, access);
     assert_ne!(refresh2, refresh);
     let form = format!("grant_type=refresh_token&refresh_token={refresh2}&scope=profile");
-    let refreshed = http(port, "POST", "/token", &[FORM, ("Authorization", BASIC)], &form);
+    let refreshed = http(
+        port,
+        "POST",
+        "/token",
+        &[FORM, ("Authorization", BASIC)],
+        &form,
+    );
     assert_eq!(refreshed.status, 200, "{}", refreshed.body);
     let r = refreshed.json();
     assert_eq!(r["scope"], "profile");
-    let refresh3 = r["refresh_token"].as_str().expect("rotated refresh_token").to_owned();
+    let refresh3 = r["refresh_token"]
+        .as_str()
+        .expect("rotated refresh_token")
+        .to_owned();
     assert_ne!(refresh3, refresh2);
     assert_ne!(r["access_token"].as_str(), Some(access2.as_str()));
 
     // 7. The used refresh token is refused (R24) ...
-    let reused = http(port, "POST", "/token", &[FORM, ("Authorization", BASIC)], &form);
+    let reused = http(
+        port,
+        "POST",
+        "/token",
+        &[FORM, ("Authorization", BASIC)],
+        &form,
+    );
     assert_eq!(reused.status, 400);
     assert_eq!(reused.json()["error"], "invalid_grant");
     // ... and its replay ended the grant, the rotated token included.
     let form = format!("grant_type=refresh_token&refresh_token={refresh3}");
-    let after = http(port, "POST", "/token", &[FORM, ("Authorization", BASIC)], &form);
+    let after = http(
+        port,
+        "POST",
+        "/token",
+        &[FORM, ("Authorization", BASIC)],
+        &form,
+    );
     assert_eq!(after.status, 400);
 
     // 8. Wrong client secret over Basic: 401 with a challenge (R35).
@@ -226,7 +285,13 @@ fn example_server_code_pkce_refresh_over_http() {
     assert!(bad.header("WWW-Authenticate").is_some());
 
     // 9. The metadata document (RFC 8414).
-    let meta = http(port, "GET", "/.well-known/oauth-authorization-server", &[], "");
+    let meta = http(
+        port,
+        "GET",
+        "/.well-known/oauth-authorization-server",
+        &[],
+        "",
+    );
     assert_eq!(meta.status, 200);
     assert_eq!(meta.json()["issuer"], format!("http://127.0.0.1:{port}"));
     drop(server);

@@ -276,7 +276,10 @@ impl Host {
             ("fetch_by_access_token", c.fetch_by_access_token),
             ("fetch_by_refresh_token", c.fetch_by_refresh_token),
             ("consume_refresh_token", c.consume_refresh_token),
-            ("fetch_existing_token_of_user", c.fetch_existing_token_of_user),
+            (
+                "fetch_existing_token_of_user",
+                c.fetch_existing_token_of_user,
+            ),
             ("revoke_token", c.revoke_token),
             ("revoke_family", c.revoke_family),
         ]
@@ -392,9 +395,8 @@ fn parse_output<T: DeserializeOwned>(op: Op, out: &[u8]) -> Result<T, HostError>
             "callback {name} wrote invalid UTF-8"
         )));
     }
-    serde_json::from_slice(out).map_err(|e| {
-        HostError::failed(format!("callback {name} wrote unusable JSON: {e}"))
-    })
+    serde_json::from_slice(out)
+        .map_err(|e| HostError::failed(format!("callback {name} wrote unusable JSON: {e}")))
 }
 
 fn op_name(op: Op) -> &'static str {
@@ -423,7 +425,9 @@ fn op_name(op: Op) -> &'static str {
 enum LookupWire<T> {
     Found { record: T },
     Used { family: String },
-    Missing,
+    // A struct variant, not a unit one: serde ignores unknown fields next to the tag of a unit
+    // variant even with deny_unknown_fields.
+    Missing {},
 }
 
 impl<T> From<LookupWire<T>> for Lookup<T> {
@@ -431,7 +435,7 @@ impl<T> From<LookupWire<T>> for Lookup<T> {
         match w {
             LookupWire::Found { record } => Lookup::Found(record),
             LookupWire::Used { family } => Lookup::Used { family },
-            LookupWire::Missing => Lookup::Missing,
+            LookupWire::Missing {} => Lookup::Missing,
         }
     }
 }
@@ -464,12 +468,22 @@ fn to_json<T: serde::Serialize>(v: &T) -> Result<Vec<u8>, HostError> {
 /// Storage served by the host's callbacks.
 pub(crate) struct CallbackStore(pub Arc<Host>);
 
+/// Keys come from the client (form-decoded, so `%00` is possible). A C host comparing them as C
+/// strings would see only the part before a NUL and could match another record; such keys can
+/// never have been issued, so they are answered as unknown without asking the host.
+fn c_safe(key: &str) -> bool {
+    !key.as_bytes().contains(&0)
+}
+
 impl ClientStore for CallbackStore {
     fn fetch_client(
         &self,
         client_id: &str,
         ctx: Ctx<'_>,
     ) -> Result<Option<Arc<Client>>, HostError> {
+        if !c_safe(client_id) {
+            return Ok(None);
+        }
         let c: Option<Client> =
             self.0
                 .query(Op::FetchClient, CallCtx::of(ctx), client_id.as_bytes())?;
@@ -496,6 +510,9 @@ impl CodeStore for CallbackStore {
         code: &str,
         ctx: Ctx<'_>,
     ) -> Result<Lookup<AuthorizationCode>, HostError> {
+        if !c_safe(code) {
+            return Ok(Lookup::Missing);
+        }
         let w: LookupWire<AuthorizationCode> =
             self.0
                 .query(Op::ConsumeCode, CallCtx::of(ctx), code.as_bytes())?;
@@ -523,6 +540,9 @@ impl TokenStore for CallbackStore {
         token: &str,
         ctx: Ctx<'_>,
     ) -> Result<Option<AccessToken>, HostError> {
+        if !c_safe(token) {
+            return Ok(None);
+        }
         let t: Option<AccessToken> =
             self.0
                 .query(Op::FetchByAccess, CallCtx::of(ctx), token.as_bytes())?;
@@ -539,6 +559,9 @@ impl TokenStore for CallbackStore {
         refresh_token: &str,
         ctx: Ctx<'_>,
     ) -> Result<Lookup<AccessToken>, HostError> {
+        if !c_safe(refresh_token) {
+            return Ok(Lookup::Missing);
+        }
         let w: LookupWire<AccessToken> = self.0.query(
             Op::FetchByRefresh,
             CallCtx::of(ctx),
@@ -552,6 +575,9 @@ impl TokenStore for CallbackStore {
         refresh_token: &str,
         ctx: Ctx<'_>,
     ) -> Result<Lookup<AccessToken>, HostError> {
+        if !c_safe(refresh_token) {
+            return Ok(Lookup::Missing);
+        }
         let w: LookupWire<AccessToken> = self.0.query(
             Op::ConsumeRefresh,
             CallCtx::of(ctx),
@@ -577,6 +603,9 @@ impl TokenStore for CallbackStore {
     }
 
     fn revoke_token(&self, token: &str, ctx: Ctx<'_>) -> Result<(), HostError> {
+        if !c_safe(token) {
+            return Ok(());
+        }
         self.0
             .call(Op::RevokeToken, CallCtx::of(ctx), token.as_bytes())
             .map(drop)
@@ -677,7 +706,9 @@ impl SiteAdapter for CallbackSite {
             ));
         }
         let r: HostResponse<'_> = serde_json::from_slice(&out).map_err(|e| {
-            HostError::failed(format!("callback render_auth_page wrote unusable JSON: {e}"))
+            HostError::failed(format!(
+                "callback render_auth_page wrote unusable JSON: {e}"
+            ))
         })?;
         r.into_response()
             .map_err(|e| HostError::failed(format!("callback render_auth_page: {e}")))
@@ -744,10 +775,15 @@ mod tests {
         assert!(matches!(Lookup::from(l), Lookup::Used { family } if family == "f"));
         let l: LookupWire<AccessToken> = serde_json::from_str(r#"{"status":"missing"}"#).unwrap();
         assert!(matches!(Lookup::from(l), Lookup::Missing));
+        assert!(
+            serde_json::from_str::<LookupWire<AccessToken>>(r#"{"status":"missing","x":1}"#)
+                .is_err()
+        );
         assert!(serde_json::from_str::<LookupWire<AccessToken>>(
-            r#"{"status":"missing","x":1}"#
+            r#"{"status":"used","family":"f","x":1}"#
         )
         .is_err());
         assert!(serde_json::from_str::<LookupWire<AccessToken>>(r#"{"status":"found"}"#).is_err());
+        assert!(serde_json::from_str::<LookupWire<AccessToken>>(r#"{"status":"gone"}"#).is_err());
     }
 }

@@ -69,8 +69,7 @@ pub(crate) fn build(json: &str, host: Option<Arc<Host>>) -> Result<Engine, Failu
         .to_owned();
     let storage = match kind.as_str() {
         "memory" => {
-            let m: MemoryConfig =
-                serde_json::from_value(storage_value).map_err(storage_failure)?;
+            let m: MemoryConfig = serde_json::from_value(storage_value).map_err(storage_failure)?;
             if host.as_ref().is_some_and(|h| h.has_storage()) {
                 return Err(invalid(
                     "storage callbacks are set but storage.type is \"memory\"; use \"callbacks\" or leave them NULL",
@@ -167,7 +166,8 @@ fn check_storage_callbacks(h: &Host, cfg: &Config) -> Result<(), Failure> {
 }
 
 fn check_site_callbacks(h: &Host, cfg: &Config) -> Result<(), Failure> {
-    let consent = has_grant(cfg, GrantType::AuthorizationCode) || has_grant(cfg, GrantType::Implicit);
+    let consent =
+        has_grant(cfg, GrantType::AuthorizationCode) || has_grant(cfg, GrantType::Implicit);
     if consent && !h.has_authenticate() {
         return Err(invalid(
             "the authorization_code and implicit grants need the authenticate callback",

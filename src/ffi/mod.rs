@@ -194,7 +194,10 @@ pub(crate) fn require_object(json: &str, what: &str, shape: o2e_status) -> Resul
     if json.trim_start().starts_with('{') {
         Ok(())
     } else {
-        Err(Failure::new(shape, format!("{what}: expected a JSON object")))
+        Err(Failure::new(
+            shape,
+            format!("{what}: expected a JSON object"),
+        ))
     }
 }
 
@@ -211,12 +214,11 @@ fn new_buf(bytes: Vec<u8>) -> *mut o2e_buf {
 /// The library's version, `"MAJOR.MINOR.PATCH"`: a static string, never freed.
 #[no_mangle]
 pub extern "C" fn o2e_version() -> *const c_char {
-    const V: &CStr = match CStr::from_bytes_with_nul(
-        concat!(env!("CARGO_PKG_VERSION"), "\0").as_bytes(),
-    ) {
-        Ok(v) => v,
-        Err(_) => panic!("version contains a NUL"),
-    };
+    const V: &CStr =
+        match CStr::from_bytes_with_nul(concat!(env!("CARGO_PKG_VERSION"), "\0").as_bytes()) {
+            Ok(v) => v,
+            Err(_) => panic!("version contains a NUL"),
+        };
     V.as_ptr()
 }
 
@@ -224,19 +226,19 @@ pub extern "C" fn o2e_version() -> *const c_char {
 /// Unknown values give `"O2E_UNKNOWN_STATUS"`.
 #[no_mangle]
 pub extern "C" fn o2e_status_name(status: c_int) -> *const c_char {
-    let s: &'static [u8] = match status {
-        0 => b"O2E_OK\0",
-        1 => b"O2E_NULL_ARGUMENT\0",
-        2 => b"O2E_INVALID_UTF8\0",
-        3 => b"O2E_INVALID_JSON\0",
-        4 => b"O2E_INVALID_CONFIG\0",
-        5 => b"O2E_INVALID_REQUEST\0",
-        6 => b"O2E_ABI_MISMATCH\0",
-        7 => b"O2E_TOO_LARGE\0",
-        8 => b"O2E_PANIC\0",
-        _ => b"O2E_UNKNOWN_STATUS\0",
+    let s: &'static CStr = match status {
+        0 => c"O2E_OK",
+        1 => c"O2E_NULL_ARGUMENT",
+        2 => c"O2E_INVALID_UTF8",
+        3 => c"O2E_INVALID_JSON",
+        4 => c"O2E_INVALID_CONFIG",
+        5 => c"O2E_INVALID_REQUEST",
+        6 => c"O2E_ABI_MISMATCH",
+        7 => c"O2E_TOO_LARGE",
+        8 => c"O2E_PANIC",
+        _ => c"O2E_UNKNOWN_STATUS",
     };
-    s.as_ptr().cast()
+    s.as_ptr()
 }
 
 /// The message of the last call on this thread that did not return `O2E_OK` (an empty string
@@ -246,7 +248,7 @@ pub extern "C" fn o2e_status_name(status: c_int) -> *const c_char {
 pub extern "C" fn o2e_last_error() -> *const c_char {
     LAST_ERROR
         .try_with(|e| e.borrow().as_ptr().cast::<c_char>())
-        .unwrap_or(b"\0".as_ptr().cast())
+        .unwrap_or(c"".as_ptr())
 }
 
 /// Builds an engine from a JSON configuration (see docs/c-api.md) and optional host callbacks.
@@ -325,7 +327,10 @@ pub unsafe extern "C" fn o2e_engine_handle(
         }
         *out = ptr::null_mut();
         if engine.is_null() {
-            return Err(Failure::new(o2e_status::O2E_NULL_ARGUMENT, "engine is NULL"));
+            return Err(Failure::new(
+                o2e_status::O2E_NULL_ARGUMENT,
+                "engine is NULL",
+            ));
         }
         let json = text(request_json, len, "request_json")?;
         let engine = &(*engine).engine;

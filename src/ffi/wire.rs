@@ -121,7 +121,11 @@ struct WireRequest<'a> {
 }
 
 /// Parses the request, runs it through the engine and writes the response JSON.
-pub(crate) fn handle(engine: &Engine, json: &str, call_ctx: *mut c_void) -> Result<Vec<u8>, Failure> {
+pub(crate) fn handle(
+    engine: &Engine,
+    json: &str,
+    call_ctx: *mut c_void,
+) -> Result<Vec<u8>, Failure> {
     let req: WireRequest<'_> = serde_json::from_str(json)
         .map_err(|e| json_failure(&e, "request_json", o2e_status::O2E_INVALID_REQUEST))?;
     require_object(json, "request_json", o2e_status::O2E_INVALID_REQUEST)?;
@@ -252,7 +256,10 @@ mod tests {
             r#"{"method":1,"path":"/a"}"#,
             r#"{"path":"/a"}"#,
         ] {
-            assert!(serde_json::from_str::<WireRequest<'_>>(bad).is_err(), "{bad}");
+            assert!(
+                serde_json::from_str::<WireRequest<'_>>(bad).is_err(),
+                "{bad}"
+            );
         }
     }
 

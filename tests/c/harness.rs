@@ -54,7 +54,12 @@ fn show(out: &Output) -> String {
 
 /// Compiles `sources` (relative to the crate root) with AddressSanitizer into `name`.
 pub fn compile_asan(name: &str, sources: &[&str]) -> PathBuf {
-    compile(name, sources, &["-fsanitize=address", "-fno-omit-frame-pointer"], &[])
+    compile(
+        name,
+        sources,
+        &["-fsanitize=address", "-fno-omit-frame-pointer"],
+        &[],
+    )
 }
 
 /// Compiles C sources against the static library with the project's warning flags.
@@ -76,7 +81,11 @@ pub fn compile(name: &str, sources: &[&str], extra: &[&str], libs: &[&str]) -> P
         .args(["-lpthread", "-ldl", "-lm", "-o"])
         .arg(&exe);
     let out = cmd.output().expect("run the C compiler (cc)");
-    assert!(out.status.success(), "compiling {name} failed\n{}", show(&out));
+    assert!(
+        out.status.success(),
+        "compiling {name} failed\n{}",
+        show(&out)
+    );
     exe
 }
 
@@ -85,7 +94,10 @@ pub fn run(exe: &Path, envs: &[(&str, &str)]) -> String {
     let out = Command::new(exe)
         .envs(envs.iter().copied())
         // Leak checking on, and any ASan report is fatal.
-        .env("ASAN_OPTIONS", "detect_leaks=1:abort_on_error=0:halt_on_error=1")
+        .env(
+            "ASAN_OPTIONS",
+            "detect_leaks=1:abort_on_error=0:halt_on_error=1",
+        )
         .output()
         .expect("run the C program");
     assert!(
