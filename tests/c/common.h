@@ -28,7 +28,7 @@ typedef struct resp {
     char *body; /* the "body" string, unescaped */
 } resp_t;
 
-/* A copy of the JSON string `s` escaped for use inside a JSON string literal (malloc'd). */
+/* A malloc'd copy of the C string `s`, escaped for use inside a JSON string literal. */
 char *json_escape(const char *s);
 
 /* Sends one request; headers_json is a JSON array of pairs or object (or NULL for none).
