@@ -226,7 +226,7 @@ impl HostResponse<'_> {
             .headers
             .0
             .into_iter()
-            .map(|(n, v)| (Cow::Owned(n.into_owned()), v.into_owned()))
+            .map(|(n, v)| (Cow::Owned(n.into_owned()), Cow::Owned(v.into_owned())))
             .collect();
         r.body = self.body;
         Ok(r)
