@@ -2,6 +2,9 @@
 //! AddressSanitizer (and LeakSanitizer) and run. Each program asserts its own expectations and
 //! exits non-zero on the first failure; here we check that it ran to the end.
 
+// The C ABI exists only with the (default) `capi` feature.
+#![cfg(feature = "capi")]
+
 #[path = "c/harness.rs"]
 mod harness;
 

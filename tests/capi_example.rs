@@ -2,6 +2,9 @@
 //! page), built, started on a free loopback port, and walked through a full authorization code
 //! + PKCE + refresh flow with real HTTP requests.
 
+// The C ABI exists only with the (default) `capi` feature.
+#![cfg(feature = "capi")]
+
 #[path = "c/harness.rs"]
 mod harness;
 

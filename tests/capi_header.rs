@@ -1,6 +1,9 @@
 //! The checked-in header is exactly what cbindgen generates from src/ffi/, and it compiles as
 //! C99 and as C++ with warnings as errors.
 
+// The C ABI exists only with the (default) `capi` feature.
+#![cfg(feature = "capi")]
+
 #[path = "c/harness.rs"]
 mod harness;
 
