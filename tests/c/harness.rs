@@ -25,15 +25,42 @@ pub fn profile_dir() -> PathBuf {
     dir
 }
 
-/// The static library cargo built for this test run.
+/// The static library cargo built for this test run: `<profile>/liboauth2_engine.a`, or its
+/// original in `deps/`.
+///
+/// A staticlib's file name carries no feature hash, so a build of the same profile with other
+/// features (say `--no-default-features`) overwrites it, and a later build that finds its own
+/// fingerprint fresh does not write it again. Rather than link a library without the C ABI and
+/// fail with a page of undefined references, say so.
 pub fn staticlib() -> PathBuf {
-    let lib = profile_dir().join("liboauth2_engine.a");
-    assert!(
-        lib.exists(),
-        "{} not found: cargo builds it with the lib target (crate-type staticlib)",
-        lib.display()
-    );
-    lib
+    let dir = profile_dir();
+    [
+        dir.join("liboauth2_engine.a"),
+        dir.join("deps/liboauth2_engine.a"),
+    ]
+    .into_iter()
+    .find(|p| exports_c_abi(p))
+    .unwrap_or_else(|| {
+        panic!(
+            "no liboauth2_engine.a exporting the C ABI under {}. It is built with the lib \
+                 target (crate-type staticlib) when the capi feature is on; if the last build of \
+                 this profile had other features, rebuild it: touch src/ffi/mod.rs && cargo test",
+            dir.display()
+        )
+    })
+}
+
+/// Whether the archive's symbol table names `o2e_engine_new`.
+fn exports_c_abi(lib: &Path) -> bool {
+    let Ok(bytes) = std::fs::read(lib) else {
+        return false;
+    };
+    let needle = b"o2e_engine_new";
+    bytes
+        .iter()
+        .enumerate()
+        .filter(|(_, b)| **b == b'o')
+        .any(|(i, _)| bytes[i..].starts_with(needle))
 }
 
 /// Where compiled C programs go (inside the target directory, never the source tree).
