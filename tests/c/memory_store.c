@@ -3,8 +3,10 @@
  * that approves a fixed user, so the test also shows that call_ctx reaches the callbacks and
  * that free_userdata runs exactly once. */
 #define _POSIX_C_SOURCE 200809L
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "common.h"
 
@@ -102,6 +104,60 @@ static void expect_no_store(resp_t *r) {
           "cache headers in %s", r->json);
     free(cc);
     free(pragma);
+}
+
+/* The same ABI over the SQLite backend: a refresh token survives closing and reopening the
+ * engine on the same file. */
+static void sqlite_survives_restart(void) {
+    char dir[] = "/tmp/o2e-capi-XXXXXX";
+    CHECK(mkdtemp(dir) != NULL, "mkdtemp");
+    char *db = fmt("%s/oauth2.db", dir);
+    char *cfg = fmt("{\"engine\":{\"grants\":[{\"type\":\"authorization_code\"},{\"type\":\"refresh_token\"}]},"
+                    "\"storage\":{\"type\":\"sqlite\",\"path\":\"%s\",\"clients\":["
+                    "{\"client_id\":\"web\",\"client_secret\":\"web-secret\","
+                    "\"redirect_uris\":[\"https://client.example/cb\"]}]}}",
+                    db);
+    host_t host = {0, 0};
+    o2e_callbacks cb;
+    memset(&cb, 0, sizeof cb);
+    cb.abi_version = O2E_CALLBACKS_ABI_VERSION;
+    cb.userdata = &host;
+    cb.authenticate = authenticate;
+    call_t ctx = {CALL_MAGIC};
+
+    o2e_engine *e = NULL;
+    o2e_status st = o2e_engine_new(cfg, strlen(cfg), &cb, &e);
+    CHECK(st == O2E_OK, "sqlite engine: %s", o2e_last_error());
+    char *code = get_code(e, &ctx, "sq");
+    resp_t *r = redeem(e, &ctx, code, PKCE_VERIFIER);
+    CHECK(r->status == 200, "sqlite redeem: %s", r->json);
+    char *rt = body_field(r, "refresh_token");
+    CHECK(rt != NULL, "refresh token: %s", r->json);
+    resp_free(r);
+    free(code);
+    o2e_engine_free(e);
+
+    e = NULL;
+    st = o2e_engine_new(cfg, strlen(cfg), &cb, &e);
+    CHECK(st == O2E_OK, "sqlite engine reopened: %s", o2e_last_error());
+    r = refresh(e, &ctx, rt);
+    CHECK(r->status == 200, "refresh after restart: %s", r->json);
+    resp_free(r);
+    r = refresh(e, &ctx, rt); /* rotated: the old one is used up, also across the restart */
+    expect_error(r, 400, "invalid_grant");
+    resp_free(r);
+    o2e_engine_free(e);
+    free(rt);
+    free(cfg);
+
+    const char *suffixes[] = {"", "-wal", "-shm"};
+    for (size_t i = 0; i < 3; i++) {
+        char *f = fmt("%s%s", db, suffixes[i]);
+        unlink(f);
+        free(f);
+    }
+    free(db);
+    CHECK(rmdir(dir) == 0, "rmdir %s", dir);
 }
 
 int main(void) {
@@ -236,6 +292,7 @@ int main(void) {
     o2e_engine_free(e);
     CHECK(host.freed == 1, "free_userdata ran %d times", host.freed);
     o2e_engine_free(NULL);
+    sqlite_survives_restart();
     printf("memory_store: all checks passed\n");
     return 0;
 }
