@@ -2,16 +2,18 @@
 //!
 //! Each map is split into shards, each behind its own mutex, so concurrent requests for
 //! different tokens rarely meet. Single-use tokens are taken under their shard's lock, which is
-//! what makes `consume_*` atomic. Expired entries are purged a shard at a time as requests pass,
-//! so no request pays for a full sweep.
+//! what makes `consume_*` atomic. Each shard keeps its entries' deadlines in a min-heap: every
+//! write drops a few expired entries of the shard it touched, so expiry costs O(log n) per entry
+//! and no request ever sweeps a whole shard.
 //!
 //! Grant families are not indexed (that would cost every token an entry): revoking a family
 //! records its id, and records of a revoked family are treated as gone when they are next
 //! looked up, and dropped by the purge. Revocations are rare security events, so the set stays
 //! small, and while it is empty a lookup does not even consult it.
 
-use std::collections::{HashMap, HashSet};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap, HashSet};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 
 use serde_json::Value;
@@ -23,13 +25,79 @@ use crate::http::Ctx;
 use crate::model::{AccessToken, AuthorizationCode, Client, GrantType, Lookup};
 
 const SHARDS: usize = 32;
-/// One shard of every map is swept after this many writes.
-const PURGE_EVERY: usize = 256;
+/// At most this many expired entries are dropped by one write, to bound its latency.
+const EXPIRE_PER_WRITE: usize = 4;
 /// How long a used refresh token without an expiry is remembered, to recognise its replay.
 const TOMBSTONE_SECS: i64 = 30 * 24 * 3600;
 
+/// When an entry may be forgotten (`None`: not by time).
+trait Deadline {
+    fn deadline(&self) -> Option<i64>;
+}
+
+/// One shard: the entries, and a heap of (deadline, key) with the earliest on top. A key may be
+/// in the heap more than once (its deadline changed); only the entry's current deadline counts.
+struct Shard<V> {
+    map: HashMap<String, V>,
+    queue: BinaryHeap<Reverse<(i64, String)>>,
+}
+
+impl<V: Deadline> Shard<V> {
+    fn insert(&mut self, key: String, value: V) {
+        if let Some(d) = value.deadline() {
+            self.queue.push(Reverse((d, key.clone())));
+        }
+        self.map.insert(key, value);
+    }
+
+    /// Queues `key` again after its entry's deadline changed.
+    fn reschedule(&mut self, key: &str) {
+        if let Some(d) = self.map.get(key).and_then(Deadline::deadline) {
+            self.queue.push(Reverse((d, key.to_owned())));
+        }
+    }
+
+    /// Removes up to `limit` entries whose deadline is at or before `now`; returns them.
+    fn expire(&mut self, now: i64, limit: usize) -> Vec<V> {
+        let mut gone = Vec::new();
+        while gone.len() < limit {
+            match self.queue.peek() {
+                Some(Reverse((d, _))) if *d <= now => {}
+                _ => break,
+            }
+            let Some(Reverse((_, key))) = self.queue.pop() else {
+                break;
+            };
+            let due = self
+                .map
+                .get(&key)
+                .and_then(Deadline::deadline)
+                .is_some_and(|d| d <= now);
+            if due {
+                if let Some(v) = self.map.remove(&key) {
+                    gone.push(v);
+                }
+            }
+        }
+        gone
+    }
+}
+
+impl<V> std::ops::Deref for Shard<V> {
+    type Target = HashMap<String, V>;
+    fn deref(&self) -> &Self::Target {
+        &self.map
+    }
+}
+
+impl<V> std::ops::DerefMut for Shard<V> {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.map
+    }
+}
+
 struct Sharded<V> {
-    shards: Box<[Mutex<HashMap<String, V>>]>,
+    shards: Box<[Mutex<Shard<V>>]>,
 }
 
 /// The shard of a key. Keys are mostly random tokens, and each shard's map hashes with its own
@@ -46,17 +114,24 @@ fn shard_of(key: &str) -> usize {
 impl<V> Sharded<V> {
     fn new() -> Self {
         Sharded {
-            shards: (0..SHARDS).map(|_| Mutex::new(HashMap::new())).collect(),
+            shards: (0..SHARDS)
+                .map(|_| {
+                    Mutex::new(Shard {
+                        map: HashMap::new(),
+                        queue: BinaryHeap::new(),
+                    })
+                })
+                .collect(),
         }
     }
 
-    fn lock_index(&self, i: usize) -> MutexGuard<'_, HashMap<String, V>> {
+    fn lock_index(&self, i: usize) -> MutexGuard<'_, Shard<V>> {
         // A panic while a shard was held cannot leave a half-written entry (every update is a
         // single map operation), so a poisoned lock is safe to keep using.
         self.shards[i].lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    fn lock(&self, key: &str) -> MutexGuard<'_, HashMap<String, V>> {
+    fn lock(&self, key: &str) -> MutexGuard<'_, Shard<V>> {
         self.lock_index(shard_of(key))
     }
 
@@ -70,9 +145,40 @@ enum CodeEntry {
     Used { family: String, until: i64 },
 }
 
+impl Deadline for CodeEntry {
+    fn deadline(&self) -> Option<i64> {
+        Some(match self {
+            CodeEntry::Live(c) => c.expires_at,
+            CodeEntry::Used { until, .. } => *until,
+        })
+    }
+}
+
 enum RefreshEntry {
     Live(Arc<AccessToken>),
     Used { family: String, until: i64 },
+}
+
+impl Deadline for RefreshEntry {
+    fn deadline(&self) -> Option<i64> {
+        match self {
+            RefreshEntry::Live(t) => t.refresh_expires_at,
+            RefreshEntry::Used { until, .. } => Some(*until),
+        }
+    }
+}
+
+impl Deadline for Arc<AccessToken> {
+    fn deadline(&self) -> Option<i64> {
+        self.dead_after()
+    }
+}
+
+/// Unique-token entries go when their token does.
+impl Deadline for String {
+    fn deadline(&self) -> Option<i64> {
+        None
+    }
 }
 
 /// Clients, codes and tokens in this process's memory.
@@ -84,7 +190,6 @@ pub struct MemoryStore {
     unique: Sharded<String>,
     revoked_families: RwLock<HashSet<String>>,
     any_revoked: AtomicBool,
-    writes: AtomicUsize,
     clock: Arc<dyn Clock>,
 }
 
@@ -109,7 +214,6 @@ impl MemoryStore {
             unique: Sharded::new(),
             revoked_families: RwLock::new(HashSet::new()),
             any_revoked: AtomicBool::new(false),
-            writes: AtomicUsize::new(0),
             clock,
         }
     }
@@ -136,39 +240,23 @@ impl MemoryStore {
         self.codes.len()
     }
 
+    /// The live code `code` without using it up (python-oauth2's `fetch_by_code`).
+    pub fn peek_code(&self, code: &str) -> Option<AuthorizationCode> {
+        match self.codes.lock(code).get(code) {
+            Some(CodeEntry::Live(c)) => Some(c.clone()),
+            _ => None,
+        }
+    }
+
     /// Removes everything that expired at or before `now` (epoch seconds).
     pub fn purge_expired(&self, now: i64) {
         for i in 0..SHARDS {
-            self.purge_shard(i, now);
-        }
-    }
-
-    fn purge_shard(&self, i: usize, now: i64) {
-        self.codes.lock_index(i).retain(|_, e| match e {
-            CodeEntry::Live(c) => c.expires_at > now,
-            CodeEntry::Used { until, .. } => *until > now,
-        });
-        self.refresh.lock_index(i).retain(|_, e| match e {
-            RefreshEntry::Live(t) => !t.refresh_is_expired(now) && !self.is_revoked(&t.family),
-            RefreshEntry::Used { until, .. } => *until > now,
-        });
-        let mut dead: Vec<Arc<AccessToken>> = Vec::new();
-        self.tokens.lock_index(i).retain(|_, t| {
-            let keep = t.dead_after().is_none_or(|d| d > now) && !self.is_revoked(&t.family);
-            if !keep {
-                dead.push(t.clone());
+            self.codes.lock_index(i).expire(now, usize::MAX);
+            self.refresh.lock_index(i).expire(now, usize::MAX);
+            let dead = self.tokens.lock_index(i).expire(now, usize::MAX);
+            for t in dead {
+                self.forget_indexes(&t);
             }
-            keep
-        });
-        for t in dead {
-            self.forget_indexes(&t);
-        }
-    }
-
-    fn after_write(&self) {
-        let n = self.writes.fetch_add(1, Ordering::Relaxed);
-        if n % PURGE_EVERY == PURGE_EVERY - 1 {
-            self.purge_shard((n / PURGE_EVERY) % SHARDS, self.clock.now());
         }
     }
 
@@ -229,10 +317,10 @@ impl ClientStore for MemoryStore {
 
 impl CodeStore for MemoryStore {
     fn save_code(&self, code: &AuthorizationCode, _ctx: Ctx<'_>) -> Result<(), HostError> {
-        self.codes
-            .lock(&code.code)
-            .insert(code.code.clone(), CodeEntry::Live(code.clone()));
-        self.after_write();
+        let now = self.clock.now();
+        let mut shard = self.codes.lock(&code.code);
+        shard.insert(code.code.clone(), CodeEntry::Live(code.clone()));
+        shard.expire(now, EXPIRE_PER_WRITE);
         Ok(())
     }
 
@@ -265,18 +353,25 @@ impl CodeStore for MemoryStore {
 
 impl TokenStore for MemoryStore {
     fn save_token(&self, token: &AccessToken, _ctx: Ctx<'_>) -> Result<(), HostError> {
+        let now = self.clock.now();
         let t = Arc::new(token.clone());
         if let Some(rt) = &t.refresh_token {
-            self.refresh
-                .lock(rt)
-                .insert(rt.clone(), RefreshEntry::Live(t.clone()));
+            let mut shard = self.refresh.lock(rt);
+            shard.insert(rt.clone(), RefreshEntry::Live(t.clone()));
+            shard.expire(now, EXPIRE_PER_WRITE);
         }
         if let Some(user) = &t.user_id {
             let key = unique_key(&t.client_id, t.grant_type, user);
             self.unique.lock(&key).insert(key, t.token.clone());
         }
-        self.tokens.lock(&t.token).insert(t.token.clone(), t);
-        self.after_write();
+        let dead = {
+            let mut shard = self.tokens.lock(&t.token);
+            shard.insert(t.token.clone(), t);
+            shard.expire(now, EXPIRE_PER_WRITE)
+        };
+        for old in dead {
+            self.forget_indexes(&old);
+        }
         Ok(())
     }
 
@@ -332,10 +427,12 @@ impl TokenStore for MemoryStore {
                     family: t.family.clone(),
                     until,
                 };
-                match std::mem::replace(entry, tomb) {
+                let taken = match std::mem::replace(entry, tomb) {
                     RefreshEntry::Live(t) => Lookup::Found((*t).clone()),
                     RefreshEntry::Used { family, .. } => Lookup::Used { family },
-                }
+                };
+                shard.reschedule(refresh_token);
+                taken
             }
         })
     }
@@ -374,5 +471,73 @@ impl TokenStore for MemoryStore {
             .insert(family.to_owned());
         self.any_revoked.store(true, Ordering::Release);
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct At(Option<i64>);
+    impl Deadline for At {
+        fn deadline(&self) -> Option<i64> {
+            self.0
+        }
+    }
+
+    #[test]
+    fn expire_drops_due_entries_in_deadline_order_within_the_limit() {
+        let mut shard = Shard {
+            map: HashMap::new(),
+            queue: BinaryHeap::new(),
+        };
+        for (k, d) in [
+            ("a", Some(30)),
+            ("b", Some(10)),
+            ("c", None),
+            ("d", Some(20)),
+        ] {
+            shard.insert(k.to_owned(), At(d));
+        }
+        assert_eq!(shard.expire(25, 1).len(), 1);
+        assert!(!shard.contains_key("b") && shard.contains_key("d"));
+        assert_eq!(shard.expire(25, 10).len(), 1);
+        assert!(!shard.contains_key("d"));
+        // A deadline moved later is honoured: the stale heap entry is skipped.
+        shard.map.insert("a".into(), At(Some(100)));
+        shard.reschedule("a");
+        assert!(shard.expire(50, 10).is_empty());
+        assert_eq!(shard.expire(100, 10).len(), 1);
+        assert!(shard.contains_key("c"), "no deadline, never expired");
+    }
+
+    #[test]
+    fn writes_expire_old_entries_as_they_pass() {
+        let clock = Arc::new(crate::clock::ManualClock::new(1_000));
+        let store = MemoryStore::with_clock(clock.clone());
+        let token = |i: usize, exp: i64| AccessToken {
+            token: format!("t{i}"),
+            client_id: "c".into(),
+            grant_type: GrantType::ClientCredentials,
+            scopes: vec![],
+            data: Value::Null,
+            user_id: None,
+            expires_at: Some(exp),
+            refresh_token: None,
+            refresh_expires_at: None,
+            family: format!("t{i}"),
+        };
+        for i in 0..200 {
+            store.save_token(&token(i, 1_010), Ctx::NONE).unwrap();
+        }
+        clock.advance(20);
+        for i in 200..2_000 {
+            store.save_token(&token(i, 5_000), Ctx::NONE).unwrap();
+        }
+        assert_eq!(
+            store.token_count(),
+            1_800,
+            "every expired token was dropped by later writes"
+        );
     }
 }
