@@ -1,0 +1,433 @@
+//! User Python objects behind the core's traits.
+//!
+//! Every wrapper calls one helper of `oauth2._support` (the "support" object), which applies
+//! python-oauth2's conventions (not-found exceptions, 2-tuple returns, adapter arity) and hands
+//! back JSON in the core's record format. The engine runs with the GIL released, so each call
+//! takes the GIL for its own duration only. A Python exception is logged on the
+//! `oauth2.application` logger with its traceback and becomes a `HostError` (so the client sees
+//! `server_error`, never a traceback).
+
+use std::sync::{Arc, Mutex, OnceLock};
+
+use oauth2_engine::client_auth::{CredentialSource, Credentials};
+use oauth2_engine::form::Params;
+use oauth2_engine::{
+    AccessToken, Authentication, AuthorizationCode, Client, ClientStore, CodeStore, Consent, Ctx,
+    ErrorCode, GrantType, HostError, Lookup, OAuthError, PasswordLogin, Request, Response,
+    SiteAdapter, TokenGenerator, TokenKind, TokenStore,
+};
+use pyo3::prelude::*;
+use pyo3::types::{PyBytes, PyTuple};
+use serde_json::Value;
+
+/// Prefix of the message of a `HostError` that a Python exception caused; such errors were
+/// logged (with their traceback) where they happened.
+pub(crate) const PY_ERROR: &str = "python: ";
+
+/// Where the Python request object comes from, built only when a callback needs it.
+pub(crate) enum Source {
+    /// A WSGI request: the environ (whose `wsgi.input` the engine already read, so the body is
+    /// kept here), the `request_class` and the `env_vars` of the application.
+    Wsgi {
+        environ: Py<PyAny>,
+        body: Option<Py<PyBytes>>,
+        request_class: Py<PyAny>,
+        env_vars: Py<PyAny>,
+    },
+    /// `Provider.dispatch` and Tornado: the caller made both already.
+    Ready,
+}
+
+/// The per-request context the engine hands to every callback.
+pub(crate) struct PyCtx {
+    pub source: Source,
+    /// `(request, environ)` as the site adapter and authentication source see them.
+    pub made: OnceLock<(Py<PyAny>, Py<PyAny>)>,
+}
+
+impl PyCtx {
+    pub fn ready(request: Py<PyAny>, environ: Py<PyAny>) -> Self {
+        let made = OnceLock::new();
+        let _ = made.set((request, environ));
+        PyCtx {
+            source: Source::Ready,
+            made,
+        }
+    }
+
+    fn request_and_environ<'py>(
+        &self,
+        py: Python<'py>,
+        support: &Bound<'py, PyAny>,
+    ) -> Result<(Bound<'py, PyAny>, Bound<'py, PyAny>), HostError> {
+        if let Some((r, e)) = self.made.get() {
+            return Ok((r.bind(py).clone(), e.bind(py).clone()));
+        }
+        let Source::Wsgi {
+            environ,
+            body,
+            request_class,
+            env_vars,
+        } = &self.source
+        else {
+            return Err(HostError::failed("no request object for this call"));
+        };
+        let made = support
+            .call_method1(
+                "make_wsgi_request",
+                (
+                    environ.bind(py),
+                    body.as_ref().map(|b| b.bind(py)),
+                    request_class.bind(py),
+                    env_vars.bind(py),
+                ),
+            )
+            .map_err(|e| logged(py, support, e))?;
+        let (r, e): (Bound<'py, PyAny>, Bound<'py, PyAny>) =
+            made.extract().map_err(|e| logged(py, support, e))?;
+        // Another callback of the same request may have raced us here; either value is fine.
+        let _ = self.made.set((r.clone().unbind(), e.clone().unbind()));
+        Ok((r, e))
+    }
+}
+
+/// Logs a Python exception on `oauth2.application` and turns it into a `HostError`.
+pub(crate) fn logged(py: Python<'_>, support: &Bound<'_, PyAny>, err: PyErr) -> HostError {
+    let text = err.to_string();
+    if support
+        .call_method1("log_exception", (err.into_value(py),))
+        .is_err()
+    {
+        // Logging itself failed (a broken handler): nothing more can be done about it here.
+        PyErr::take(py);
+    }
+    HostError::failed(format!("{PY_ERROR}{text}"))
+}
+
+fn ctx_of<'a>(ctx: Ctx<'a>) -> Option<&'a PyCtx> {
+    ctx.get::<PyCtx>()
+}
+
+fn parse_json<T: serde::de::DeserializeOwned>(s: &str, what: &str) -> Result<T, HostError> {
+    serde_json::from_str(s).map_err(|e| HostError::failed(format!("bad {what} from Python: {e}")))
+}
+
+/// One support helper call, returning `Option<String>` (JSON or `None`).
+fn call_opt<'py, A>(
+    py: Python<'py>,
+    support: &Py<PyAny>,
+    name: &str,
+    args: A,
+) -> Result<Option<String>, HostError>
+where
+    A: IntoPyObject<'py, Target = PyTuple>,
+{
+    let support = support.bind(py);
+    let out = support
+        .call_method1(name, args)
+        .map_err(|e| logged(py, support, e))?;
+    out.extract::<Option<String>>()
+        .map_err(|e| logged(py, support, e))
+}
+
+fn to_json<T: serde::Serialize>(v: &T) -> Result<String, HostError> {
+    serde_json::to_string(v).map_err(|e| HostError::failed(e.to_string()))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Stores
+
+/// A Python object implementing python-oauth2's store interfaces (any of the three).
+pub(crate) struct PyStore {
+    pub support: Py<PyAny>,
+    pub store: Py<PyAny>,
+    /// Makes "fetch then delete" (the 1.x interface has no atomic take) one step for every
+    /// thread of this process. Taken only while the GIL is not held, so it cannot deadlock.
+    pub take: Mutex<()>,
+}
+
+impl PyStore {
+    pub fn new(support: Py<PyAny>, store: Py<PyAny>) -> Self {
+        PyStore {
+            support,
+            store,
+            take: Mutex::new(()),
+        }
+    }
+
+    fn call(&self, name: &str, arg: &str) -> Result<Option<String>, HostError> {
+        Python::with_gil(|py| call_opt(py, &self.support, name, (self.store.bind(py), arg)))
+    }
+
+    fn take<T: serde::de::DeserializeOwned>(
+        &self,
+        name: &str,
+        arg: &str,
+    ) -> Result<Lookup<T>, HostError> {
+        let _guard = self.take.lock().unwrap_or_else(|p| p.into_inner());
+        Ok(match self.call(name, arg)? {
+            Some(j) => Lookup::Found(parse_json(&j, "record")?),
+            None => Lookup::Missing,
+        })
+    }
+}
+
+impl ClientStore for PyStore {
+    fn fetch_client(&self, client_id: &str, _: Ctx<'_>) -> Result<Option<Arc<Client>>, HostError> {
+        self.call("client_fetch", client_id)?
+            .map(|j| parse_json::<Client>(&j, "client").map(Arc::new))
+            .transpose()
+    }
+}
+
+impl CodeStore for PyStore {
+    fn save_code(&self, code: &AuthorizationCode, _: Ctx<'_>) -> Result<(), HostError> {
+        self.call("code_save", &to_json(code)?).map(|_| ())
+    }
+
+    fn consume_code(&self, code: &str, _: Ctx<'_>) -> Result<Lookup<AuthorizationCode>, HostError> {
+        self.take("code_consume", code)
+    }
+}
+
+impl TokenStore for PyStore {
+    fn save_token(&self, token: &AccessToken, _: Ctx<'_>) -> Result<(), HostError> {
+        self.call("token_save", &to_json(token)?).map(|_| ())
+    }
+
+    fn fetch_by_access_token(
+        &self,
+        token: &str,
+        _: Ctx<'_>,
+    ) -> Result<Option<AccessToken>, HostError> {
+        self.call("token_fetch_access", token)?
+            .map(|j| parse_json(&j, "token"))
+            .transpose()
+    }
+
+    fn fetch_by_refresh_token(
+        &self,
+        rt: &str,
+        _: Ctx<'_>,
+    ) -> Result<Lookup<AccessToken>, HostError> {
+        Ok(match self.call("token_fetch_refresh", rt)? {
+            Some(j) => Lookup::Found(parse_json(&j, "token")?),
+            None => Lookup::Missing,
+        })
+    }
+
+    fn consume_refresh_token(
+        &self,
+        rt: &str,
+        _: Ctx<'_>,
+    ) -> Result<Lookup<AccessToken>, HostError> {
+        self.take("token_consume_refresh", rt)
+    }
+
+    fn fetch_existing_token_of_user(
+        &self,
+        client_id: &str,
+        grant_type: GrantType,
+        user_id: &Value,
+        _: Ctx<'_>,
+    ) -> Result<Option<AccessToken>, HostError> {
+        let user = to_json(user_id)?;
+        Python::with_gil(|py| {
+            call_opt(
+                py,
+                &self.support,
+                "token_existing",
+                (self.store.bind(py), client_id, grant_type.as_str(), user),
+            )
+        })?
+        .map(|j| parse_json(&j, "token"))
+        .transpose()
+    }
+
+    fn revoke_token(&self, token: &str, _: Ctx<'_>) -> Result<(), HostError> {
+        self.call("token_revoke", token).map(|_| ())
+    }
+
+    fn revoke_family(&self, family: &str, _: Ctx<'_>) -> Result<(), HostError> {
+        // python-oauth2's store interface cannot list a grant's tokens; stores that can offer
+        // `revoke_family(family)` and the support helper calls it.
+        self.call("token_revoke_family", family).map(|_| ())
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Site adapters
+
+/// A site adapter object (1.x per-grant adapters, or the 0.x `oauth2.web.SiteAdapter`).
+pub(crate) struct PySite {
+    pub support: Py<PyAny>,
+    pub adapter: Py<PyAny>,
+    /// `provider.response_class`, instantiated for `render_auth_page`.
+    pub response_class: Py<PyAny>,
+}
+
+fn consent_json(c: &Consent<'_>) -> Result<String, HostError> {
+    to_json(&serde_json::json!({
+        "client": c.client,
+        "scopes": c.scopes,
+        "redirect_uri": c.redirect_uri,
+        "response_type": c.response_type.as_str(),
+        "state": c.state,
+    }))
+}
+
+fn authentication(out: Option<(String, String)>) -> Result<Authentication, HostError> {
+    Ok(match out {
+        None => Authentication::NotAuthenticated,
+        Some((data, user)) => {
+            let user: Value = parse_json(&user, "user_id")?;
+            Authentication::Authenticated {
+                data: parse_json(&data, "data")?,
+                user_id: (!user.is_null()).then_some(user),
+            }
+        }
+    })
+}
+
+impl PySite {
+    fn with_request<R>(
+        &self,
+        ctx: Ctx<'_>,
+        f: impl for<'py> FnOnce(
+            Python<'py>,
+            &Bound<'py, PyAny>,
+            Bound<'py, PyAny>,
+            Bound<'py, PyAny>,
+        ) -> PyResult<R>,
+    ) -> Result<R, HostError> {
+        let pctx = ctx_of(ctx).ok_or_else(|| HostError::failed("no Python request context"))?;
+        Python::with_gil(|py| {
+            let support = self.support.bind(py);
+            let (request, environ) = pctx.request_and_environ(py, support)?;
+            f(py, support, request, environ).map_err(|e| logged(py, support, e))
+        })
+    }
+}
+
+impl SiteAdapter for PySite {
+    fn user_has_denied_access(&self, consent: &Consent<'_>) -> Result<bool, HostError> {
+        let cj = consent_json(consent)?;
+        self.with_request(consent.request.context, |py, s, req, env| {
+            s.call_method1("site_denied", (self.adapter.bind(py), req, env, cj))?
+                .extract::<bool>()
+        })
+    }
+
+    fn authenticate(&self, consent: &Consent<'_>) -> Result<Authentication, HostError> {
+        let cj = consent_json(consent)?;
+        let out = self.with_request(consent.request.context, |py, s, req, env| {
+            s.call_method1("site_authenticate", (self.adapter.bind(py), req, env, cj))?
+                .extract::<Option<(String, String)>>()
+        })?;
+        authentication(out)
+    }
+
+    fn render_auth_page(&self, consent: &Consent<'_>) -> Result<Response, HostError> {
+        let cj = consent_json(consent)?;
+        let (status, headers, body) =
+            self.with_request(consent.request.context, |py, s, req, env| {
+                s.call_method1(
+                    "site_render",
+                    (
+                        self.adapter.bind(py),
+                        req,
+                        env,
+                        cj,
+                        self.response_class.bind(py),
+                    ),
+                )?
+                .extract::<(u16, Vec<(String, String)>, String)>()
+            })?;
+        let mut r = Response::new(status);
+        for (k, v) in headers {
+            r.set_header(k, v);
+        }
+        r.body = body;
+        Ok(r)
+    }
+
+    fn authenticate_password(&self, login: &PasswordLogin<'_>) -> Result<Authentication, HostError> {
+        let lj = to_json(&serde_json::json!({
+            "client": login.client,
+            "scopes": login.scopes,
+            "username": login.username,
+        }))?;
+        let out = self.with_request(login.request.context, |py, s, req, env| {
+            s.call_method1("site_password", (self.adapter.bind(py), req, env, lj))?
+                .extract::<Option<(String, String)>>()
+        })?;
+        authentication(out)
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Token generators and client-authentication sources
+
+/// A `TokenGenerator` subclass whose `generate()` is the user's own.
+pub(crate) struct PyGenerator {
+    pub support: Py<PyAny>,
+    pub generator: Py<PyAny>,
+}
+
+impl TokenGenerator for PyGenerator {
+    fn generate(&self, _kind: TokenKind) -> Result<String, HostError> {
+        Python::with_gil(|py| {
+            let support = self.support.bind(py);
+            support
+                .call_method1("generate", (self.generator.bind(py),))
+                .and_then(|t| t.extract::<String>())
+                .map_err(|e| logged(py, support, e))
+        })
+    }
+}
+
+/// A custom `client_authentication_source`: a callable taking `request=` and returning
+/// `(client_id, client_secret)`, or raising `OAuthInvalidError`.
+pub(crate) struct PyAuthSource {
+    pub support: Py<PyAny>,
+    pub source: Py<PyAny>,
+}
+
+fn error_code(s: &str) -> ErrorCode {
+    match s {
+        "invalid_client" => ErrorCode::InvalidClient,
+        "invalid_grant" => ErrorCode::InvalidGrant,
+        "unauthorized_client" => ErrorCode::UnauthorizedClient,
+        "invalid_scope" => ErrorCode::InvalidScope,
+        "access_denied" => ErrorCode::AccessDenied,
+        "server_error" => ErrorCode::ServerError,
+        "temporarily_unavailable" => ErrorCode::TemporarilyUnavailable,
+        _ => ErrorCode::InvalidRequest,
+    }
+}
+
+impl CredentialSource for PyAuthSource {
+    fn credentials(&self, request: &Request<'_>, _form: &Params<'_>) -> Result<Credentials, OAuthError> {
+        let pctx = ctx_of(request.context).ok_or_else(OAuthError::server_error)?;
+        let out = Python::with_gil(|py| {
+            let support = self.support.bind(py);
+            let (req, _env) = pctx.request_and_environ(py, support)?;
+            support
+                .call_method1("credentials", (self.source.bind(py), req))
+                .and_then(|t| t.extract::<(bool, String, Option<String>)>())
+                .map_err(|e| logged(py, support, e))
+        });
+        match out {
+            Ok((true, client_id, secret)) => Ok(Credentials {
+                client_id,
+                secret: secret.filter(|s| !s.is_empty()),
+                via_basic: false,
+            }),
+            Ok((false, code, description)) => Err(OAuthError::new(
+                error_code(&code),
+                description.unwrap_or_default(),
+            )),
+            Err(e) => Err(OAuthError::from(e)),
+        }
+    }
+}

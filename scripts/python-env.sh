@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Creates .venv at the repository root (if missing), installs the build and test tools into it,
+# builds the `oauth2` wheel with maturin and installs it. Safe to run again: it only rebuilds.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+PY="${PYTHON:-python3}"
+VENV="$ROOT/.venv"
+
+if [ ! -x "$VENV/bin/python" ]; then
+    "$PY" -m venv "$VENV"
+fi
+"$VENV/bin/python" -m pip install --quiet --upgrade pip
+"$VENV/bin/python" -m pip install --quiet \
+    "maturin>=1.5,<2" "pytest>=7" "tornado>=6" "requests>=2.28" "waitress>=2.1"
+
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
+export CARGO_BUILD_JOBS="${CARGO_BUILD_JOBS:-2}"
+WHEELS="$ROOT/target/wheels"
+rm -f "$WHEELS"/oauth2_engine-*.whl
+(cd bindings/python && "$VENV/bin/maturin" build --release --quiet --out "$WHEELS" \
+    --interpreter "$VENV/bin/python")
+WHEEL="$(ls -t "$WHEELS"/oauth2_engine-*.whl | head -n1)"
+"$VENV/bin/python" -m pip install --quiet --force-reinstall --no-deps "$WHEEL"
+echo "wheel: $WHEEL"
+echo "installed into: $VENV"
