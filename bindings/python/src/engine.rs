@@ -159,7 +159,9 @@ impl PyEngine {
                 source: s,
             })));
         }
-        let engine = b.build().map_err(|e| PyValueError::new_err(e.to_string()))?;
+        let engine = b
+            .build()
+            .map_err(|e| PyValueError::new_err(e.to_string()))?;
         Ok(PyEngine {
             engine,
             generation,

@@ -351,7 +351,10 @@ impl SiteAdapter for PySite {
         Ok(r)
     }
 
-    fn authenticate_password(&self, login: &PasswordLogin<'_>) -> Result<Authentication, HostError> {
+    fn authenticate_password(
+        &self,
+        login: &PasswordLogin<'_>,
+    ) -> Result<Authentication, HostError> {
         let lj = to_json(&serde_json::json!({
             "client": login.client,
             "scopes": login.scopes,
@@ -407,7 +410,11 @@ fn error_code(s: &str) -> ErrorCode {
 }
 
 impl CredentialSource for PyAuthSource {
-    fn credentials(&self, request: &Request<'_>, _form: &Params<'_>) -> Result<Credentials, OAuthError> {
+    fn credentials(
+        &self,
+        request: &Request<'_>,
+        _form: &Params<'_>,
+    ) -> Result<Credentials, OAuthError> {
         let pctx = ctx_of(request.context).ok_or_else(OAuthError::server_error)?;
         let out = Python::with_gil(|py| {
             let support = self.support.bind(py);
