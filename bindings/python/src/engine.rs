@@ -195,7 +195,7 @@ impl PyEngine {
             r.status,
             r.headers
                 .into_iter()
-                .map(|(k, v)| (k.into_owned(), v))
+                .map(|(k, v)| (k.into_owned(), v.into_owned()))
                 .collect(),
             r.body,
         )

@@ -6,6 +6,7 @@ use std::borrow::Cow;
 use std::sync::Mutex;
 
 use pyo3::exceptions::PyTypeError;
+use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyList, PyString, PyTuple};
 
@@ -52,8 +53,25 @@ fn text<'a>(s: &'a Bound<'_, PyString>) -> Cow<'a, str> {
     Cow::Borrowed(std::str::from_utf8(bytes).unwrap_or(""))
 }
 
+/// A header name or value as a Python string: the engine's fixed ones are made once.
+fn known<'py>(py: Python<'py>, s: &str) -> Bound<'py, PyString> {
+    match s {
+        "Content-Type" => intern!(py, "Content-Type").clone(),
+        "application/json" => intern!(py, "application/json").clone(),
+        "Cache-Control" => intern!(py, "Cache-Control").clone(),
+        "no-store" => intern!(py, "no-store").clone(),
+        "Pragma" => intern!(py, "Pragma").clone(),
+        "no-cache" => intern!(py, "no-cache").clone(),
+        "Location" => intern!(py, "Location").clone(),
+        _ => PyString::new(py, s),
+    }
+}
+
 /// An environ value, if it is a str.
-fn env_get<'py>(env: &Bound<'py, PyDict>, key: &str) -> PyResult<Option<Bound<'py, PyString>>> {
+fn env_get<'py>(
+    env: &Bound<'py, PyDict>,
+    key: &Bound<'py, PyString>,
+) -> PyResult<Option<Bound<'py, PyString>>> {
     Ok(env
         .get_item(key)?
         .and_then(|v| v.downcast_into::<PyString>().ok()))
@@ -130,7 +148,7 @@ impl WsgiCore {
         let env = environ.downcast::<PyDict>()?;
         let (engine, request_class, env_vars) = self.engine(py)?;
         let eng = engine.get();
-        let path_obj = env_get(env, "PATH_INFO")?;
+        let path_obj = env_get(env, intern!(py, "PATH_INFO"))?;
         let path = path_obj.as_ref().map(text).unwrap_or_default();
         if *path != *eng.authorize_path && *path != *eng.token_path {
             // python-oauth2's own 404, before any OAuth processing.
@@ -140,21 +158,21 @@ impl WsgiCore {
             ))?;
             return PyList::new(py, [PyBytes::new(py, b"Not Found")]);
         }
-        let method_obj = env_get(env, "REQUEST_METHOD")?;
+        let method_obj = env_get(env, intern!(py, "REQUEST_METHOD"))?;
         let method = method_obj.as_ref().map(text).unwrap_or_default();
-        let query_obj = env_get(env, "QUERY_STRING")?;
+        let query_obj = env_get(env, intern!(py, "QUERY_STRING"))?;
         let query = query_obj.as_ref().map(text).unwrap_or_default();
-        let ct_obj = env_get(env, "CONTENT_TYPE")?;
-        let auth_obj = env_get(env, "HTTP_AUTHORIZATION")?;
-        let length = env_get(env, "CONTENT_LENGTH")?
+        let ct_obj = env_get(env, intern!(py, "CONTENT_TYPE"))?;
+        let auth_obj = env_get(env, intern!(py, "HTTP_AUTHORIZATION"))?;
+        let length = env_get(env, intern!(py, "CONTENT_LENGTH"))?
             .and_then(|l| text(&l).trim().parse::<usize>().ok())
             .unwrap_or(0);
         // Never read more than one byte past the limit: that is enough for the engine to refuse
         // the body, and an oversized body is not pulled into memory.
         let want = length.min(eng.max_body + 1);
         let body: Option<Bound<'py, PyBytes>> = if want > 0 {
-            match env.get_item("wsgi.input")? {
-                Some(input) => Some(input.call_method1("read", (want,))?.downcast_into()?),
+            match env.get_item(intern!(py, "wsgi.input"))? {
+                Some(input) => Some(input.call_method1(intern!(py, "read"), (want,))?.downcast_into()?),
                 None => None,
             }
         } else {
@@ -182,9 +200,16 @@ impl WsgiCore {
         let resp = eng.run(py, &method, &path, &query, &headers, body_bytes, &ctx);
         let hs = PyList::empty(py);
         for (k, v) in &resp.headers {
-            hs.append((k.as_ref(), v.as_str()))?;
+            hs.append((known(py, k), known(py, v)))?;
         }
-        start_response.call1((status_line(resp.status), hs))?;
+        let status = match resp.status {
+            200 => intern!(py, "200 OK").clone(),
+            302 => intern!(py, "302 Found").clone(),
+            400 => intern!(py, "400 Bad Request").clone(),
+            401 => intern!(py, "401 Unauthorized").clone(),
+            other => PyString::new(py, &status_line(other)),
+        };
+        start_response.call1((status, hs))?;
         PyList::new(py, [PyBytes::new(py, resp.body.as_bytes())])
     }
 }

@@ -257,3 +257,7 @@ def _raw_request(request):
         if post and not any(k == "Content-Type" for k, _ in headers):
             headers.append(("Content-Type", "application/x-www-form-urlencoded"))
     return method, path, query or "", headers, body
+
+
+# python-oauth2 0.3/0.4's name for the provider (its README of that time used it).
+AuthorizationController = Provider
