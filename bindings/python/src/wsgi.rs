@@ -172,7 +172,11 @@ impl WsgiCore {
         let want = length.min(eng.max_body + 1);
         let body: Option<Bound<'py, PyBytes>> = if want > 0 {
             match env.get_item(intern!(py, "wsgi.input"))? {
-                Some(input) => Some(input.call_method1(intern!(py, "read"), (want,))?.downcast_into()?),
+                Some(input) => Some(
+                    input
+                        .call_method1(intern!(py, "read"), (want,))?
+                        .downcast_into()?,
+                ),
                 None => None,
             }
         } else {

@@ -103,3 +103,15 @@ def test_bogus_content_length(server):
                         b"application/x-www-form-urlencoded\r\nContent-Length: nope\r\n\r\n")
     assert reply.split(b"\r\n", 1)[0] in (b"HTTP/1.0 400 Bad Request",)
     assert b"Traceback" not in reply
+
+
+def test_bad_input_through_tornado(serve):
+    s = serve("tornado", provider=make_provider())
+    r = s.post("/token", data=b"grant_type=client_credentials&client_id=%FF",
+               headers={"Content-Type": "application/x-www-form-urlencoded"})
+    assert_oauth_error(r, "invalid_request")
+    r = s.post("/token", json={"grant_type": "client_credentials"})
+    assert_oauth_error(r, "invalid_request")
+    r = s.post("/token", data=[("grant_type", "client_credentials"), ("grant_type", "password")])
+    assert_oauth_error(r, "invalid_request")
+    assert s.get("/elsewhere").status_code == 404

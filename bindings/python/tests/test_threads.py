@@ -72,3 +72,26 @@ def test_in_process_threads_share_one_application():
     assert len(out) == 1200 and all(st == "200 OK" for st, _ in out)
     tokens = {oauth2.json.loads(p)["access_token"] for _, p in out}
     assert len(tokens) == 1200
+
+
+def test_one_winner_per_code_with_a_python_store_R17(serve):
+    """python-oauth2's store interface has no atomic take; the engine serializes fetch+delete."""
+    from test_custom_hosts import DictTokenStore
+    store = DictTokenStore()
+    provider = make_provider(token_store=store)
+    s = serve("threaded", app=oauth2.web.wsgi.Application(provider=provider))
+    for _ in range(3):
+        r = s.get("/authorize?response_type=code&client_id=abc&confirm=yes")
+        code = query_of(r.headers["Location"])["code"]
+        barrier = threading.Barrier(6)
+        form = {"grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT,
+                "client_id": "abc", "client_secret": "xyz"}
+
+        def redeem(_):
+            barrier.wait(5)
+            return requests.post(s.url + "/token", data=form, timeout=10).status_code
+
+        with ThreadPoolExecutor(6) as pool:
+            statuses = list(pool.map(redeem, range(6)))
+        assert statuses.count(200) == 1, statuses
+    assert len(store.tokens) == 3
