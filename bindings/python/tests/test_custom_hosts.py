@@ -247,3 +247,29 @@ def test_raising_client_store_and_generator(serve, app_log_records):
     assert r.status_code == 500 and r.json()["error"] == "server_error"
     kinds = [rec.exc_info[0] for rec in app_log_records if rec.exc_info]
     assert KeyError in kinds and ValueError in kinds
+
+
+def test_adapter_arity_variants(serve):
+    calls = []
+
+    class V05(oauth2.web.SiteAdapter):
+        """0.5: render_auth_page(request, response, environ); *args authenticate."""
+
+        def authenticate(self, *args):
+            calls.append(len(args))
+            raise oauth2.error.UserNotAuthenticated
+
+        def render_auth_page(self, request, response, environ):
+            response.body = "v05"
+            return response
+
+        def user_has_denied_access(self, request):
+            return False
+
+    provider = make_provider(site_adapter=V05())
+    provider.grant_types[0] = oauth2.grant.AuthorizationCodeGrant()
+    provider.add_grant(oauth2.grant.ClientCredentialsGrant())
+    s = serve("wsgiref", app=oauth2.web.wsgi.Application(provider=provider))
+    r = s.get("/authorize?response_type=code&client_id=abc")
+    assert r.status_code == 200 and r.text == "v05"
+    assert calls == [4]  # *args gets everything, client included

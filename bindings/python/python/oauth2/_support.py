@@ -225,8 +225,14 @@ def _arity(adapter, name):
         return _ARITY[key]
     except KeyError:
         pass
-    params = inspect.signature(getattr(adapter, name)).parameters.values()
-    count = 0
+    try:
+        params = inspect.signature(getattr(adapter, name)).parameters.values()
+    except (TypeError, ValueError):
+        # No introspectable signature (a builtin or an odd callable): pass everything.
+        params = ()
+        count = None
+    else:
+        count = 0
     for p in params:
         if p.kind == p.VAR_POSITIONAL:
             count = None
