@@ -23,19 +23,19 @@ pub struct PyEngine {
     pub(crate) max_body: usize,
 }
 
-/// A store slot: `(object, is_native)`.
+/// A store slot: `(object, is_native)`. A native slot contributes its backend's store.
 fn store_of<T: ?Sized>(
     py: Python<'_>,
     support: &Py<PyAny>,
     slot: &Bound<'_, PyTuple>,
-    native: impl Fn(Arc<oauth2_engine::MemoryStore>) -> Arc<T>,
+    native: impl Fn(&Storage) -> Arc<T>,
     python: impl Fn(PyStore) -> Arc<T>,
 ) -> PyResult<Arc<T>> {
     let obj = slot.get_item(0)?;
     let is_native: bool = slot.get_item(1)?.extract()?;
     if is_native {
         let n = obj.downcast::<NativeStore>()?;
-        Ok(native(n.get().inner.clone()))
+        Ok(native(&n.get().storage))
     } else {
         Ok(python(PyStore::new(support.clone_ref(py), obj.unbind())))
     }
@@ -109,21 +109,21 @@ impl PyEngine {
                 py,
                 &support,
                 client_store,
-                |m| m as Arc<dyn oauth2_engine::ClientStore>,
+                |s| s.clients.clone(),
                 |p| Arc::new(p),
             )?,
             codes: store_of(
                 py,
                 &support,
                 code_store,
-                |m| m as Arc<dyn oauth2_engine::CodeStore>,
+                |s| s.codes.clone(),
                 |p| Arc::new(p),
             )?,
             tokens: store_of(
                 py,
                 &support,
                 token_store,
-                |m| m as Arc<dyn oauth2_engine::TokenStore>,
+                |s| s.tokens.clone(),
                 |p| Arc::new(p),
             )?,
         };

@@ -1,21 +1,22 @@
-//! The core's in-memory store, exposed to Python. `oauth2.store.memory.ClientStore` and
-//! `TokenStore` subclass it: when an engine is built on them it uses the `Arc<MemoryStore>` directly,
+//! The core's storage backends (memory, SQLite, Redis), exposed to Python.
+//! `oauth2.store.memory.ClientStore`/`TokenStore` and `oauth2.store.native.*` subclass
+//! [`NativeStore`]: when an engine is built on them it uses the backend's Rust stores directly,
 //! so a request never calls into Python for storage. The `_`-methods here back the predecessor's
 //! Python methods (`add_client`, `save_token`, `fetch_by_code`, ...); records cross as JSON in
 //! the core's serde form, which the Python side turns into `oauth2.datatype` objects.
 
-use std::sync::Arc;
-
+use oauth2_engine::store::{open, Backend, BackendConfig};
 use oauth2_engine::{
-    AccessToken, AuthorizationCode, Client, ClientStore, CodeStore, Ctx, GrantType, Lookup,
-    MemoryStore, ResponseType, TokenStore,
+    AccessToken, AuthorizationCode, Client, Ctx, GrantType, Lookup, ResponseType, Storage,
 };
 use pyo3::exceptions::{PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
 
 #[pyclass(subclass, frozen, module = "oauth2._engine")]
 pub struct NativeStore {
-    pub(crate) inner: Arc<MemoryStore>,
+    pub(crate) backend: Backend,
+    /// The backend's three stores (`backend.storage()`, made once).
+    pub(crate) storage: Storage,
 }
 
 fn value_err(e: impl std::fmt::Display) -> PyErr {
@@ -39,15 +40,22 @@ fn lookup_json<T: serde::Serialize>(l: Lookup<T>) -> PyResult<Option<String>> {
 
 #[pymethods]
 impl NativeStore {
+    /// A memory store, or the backend a `_backend` keyword names (the storage configuration of
+    /// docs/storage.md, as JSON). Other arguments belong to Python subclasses.
     #[new]
-    #[pyo3(signature = (*_args, **_kwargs))]
+    #[pyo3(signature = (*_args, _backend=None, **_kwargs))]
     fn new(
         _args: &Bound<'_, pyo3::types::PyTuple>,
+        _backend: Option<&str>,
         _kwargs: Option<&Bound<'_, pyo3::types::PyDict>>,
-    ) -> Self {
-        NativeStore {
-            inner: Arc::new(MemoryStore::new()),
-        }
+    ) -> PyResult<Self> {
+        let config: BackendConfig = match _backend {
+            Some(j) => serde_json::from_str(j).map_err(value_err)?,
+            None => BackendConfig::default(),
+        };
+        let backend = open(&config).map_err(value_err)?;
+        let storage = backend.storage();
+        Ok(NativeStore { backend, storage })
     }
 
     #[pyo3(signature = (client_id, secret, redirect_uris, grant_types=None, response_types=None))]
@@ -79,30 +87,31 @@ impl NativeStore {
                     .collect::<PyResult<Vec<_>>>()
             })
             .transpose()?;
-        self.inner.add_client(Client {
-            client_id,
-            client_secret: secret.filter(|s| !s.is_empty()),
-            client_secret_sha256: None,
-            redirect_uris,
-            grant_types,
-            response_types,
-        });
-        Ok(())
+        self.backend
+            .add_client(&Client {
+                client_id,
+                client_secret: secret.filter(|s| !s.is_empty()),
+                client_secret_sha256: None,
+                redirect_uris,
+                grant_types,
+                response_types,
+            })
+            .map_err(host_err)
     }
 
     fn _add_client_json(&self, json: &str) -> PyResult<()> {
         let c: Client = serde_json::from_str(json).map_err(value_err)?;
-        self.inner.add_client(c);
-        Ok(())
+        self.backend.add_client(&c).map_err(host_err)
     }
 
-    fn _remove_client(&self, client_id: &str) -> bool {
-        self.inner.remove_client(client_id)
+    fn _remove_client(&self, client_id: &str) -> PyResult<bool> {
+        self.backend.remove_client(client_id).map_err(host_err)
     }
 
     fn _fetch_client(&self, client_id: &str) -> PyResult<Option<String>> {
         match self
-            .inner
+            .storage
+            .clients
             .fetch_client(client_id, Ctx::NONE)
             .map_err(host_err)?
         {
@@ -113,24 +122,42 @@ impl NativeStore {
 
     fn _save_code(&self, json: &str) -> PyResult<()> {
         let c: AuthorizationCode = serde_json::from_str(json).map_err(value_err)?;
-        self.inner.save_code(&c, Ctx::NONE).map_err(host_err)
+        self.storage
+            .codes
+            .save_code(&c, Ctx::NONE)
+            .map_err(host_err)
     }
 
+    /// Only the memory backend can look at a code without using it up.
     fn _peek_code(&self, code: &str) -> PyResult<Option<String>> {
-        self.inner.peek_code(code).map(|c| to_json(&c)).transpose()
+        match &self.backend {
+            Backend::Memory(m) => m.peek_code(code).map(|c| to_json(&c)).transpose(),
+            _ => Err(pyo3::exceptions::PyNotImplementedError::new_err(
+                "this backend cannot read a code without using it up",
+            )),
+        }
     }
 
     fn _consume_code(&self, code: &str) -> PyResult<Option<String>> {
-        lookup_json(self.inner.consume_code(code, Ctx::NONE).map_err(host_err)?)
+        lookup_json(
+            self.storage
+                .codes
+                .consume_code(code, Ctx::NONE)
+                .map_err(host_err)?,
+        )
     }
 
     fn _save_token(&self, json: &str) -> PyResult<()> {
         let t: AccessToken = serde_json::from_str(json).map_err(value_err)?;
-        self.inner.save_token(&t, Ctx::NONE).map_err(host_err)
+        self.storage
+            .tokens
+            .save_token(&t, Ctx::NONE)
+            .map_err(host_err)
     }
 
     fn _fetch_by_token(&self, token: &str) -> PyResult<Option<String>> {
-        self.inner
+        self.storage
+            .tokens
             .fetch_by_access_token(token, Ctx::NONE)
             .map_err(host_err)?
             .map(|t| to_json(&t))
@@ -139,7 +166,8 @@ impl NativeStore {
 
     fn _fetch_by_refresh_token(&self, rt: &str) -> PyResult<Option<String>> {
         lookup_json(
-            self.inner
+            self.storage
+                .tokens
                 .fetch_by_refresh_token(rt, Ctx::NONE)
                 .map_err(host_err)?,
         )
@@ -147,7 +175,8 @@ impl NativeStore {
 
     fn _consume_refresh_token(&self, rt: &str) -> PyResult<Option<String>> {
         lookup_json(
-            self.inner
+            self.storage
+                .tokens
                 .consume_refresh_token(rt, Ctx::NONE)
                 .map_err(host_err)?,
         )
@@ -162,7 +191,8 @@ impl NativeStore {
         let g = GrantType::parse(grant_type)
             .ok_or_else(|| value_err(format!("unknown grant type {grant_type:?}")))?;
         let user: serde_json::Value = serde_json::from_str(user_id_json).map_err(value_err)?;
-        self.inner
+        self.storage
+            .tokens
             .fetch_existing_token_of_user(client_id, g, &user, Ctx::NONE)
             .map_err(host_err)?
             .map(|t| to_json(&t))
@@ -170,14 +200,13 @@ impl NativeStore {
     }
 
     fn _revoke_token(&self, token: &str) -> PyResult<()> {
-        self.inner.revoke_token(token, Ctx::NONE).map_err(host_err)
+        self.storage
+            .tokens
+            .revoke_token(token, Ctx::NONE)
+            .map_err(host_err)
     }
 
-    fn _token_count(&self) -> usize {
-        self.inner.token_count()
-    }
-
-    fn _purge_expired(&self, now: i64) {
-        self.inner.purge_expired(now)
+    fn _purge_expired(&self, now: i64) -> PyResult<()> {
+        self.backend.purge_expired(now).map_err(host_err)
     }
 }

@@ -40,14 +40,10 @@ def _is_adapter(obj):
     return hasattr(obj, "authenticate") and not hasattr(obj, "generate")
 
 
-def _store_slot(store, native_cls, methods):
-    """``(store, True)`` when the engine may use the native memory store directly: the object is
-    one of ours and overrides none of the store methods."""
-    if isinstance(store, native_cls):
-        cls = type(store)
-        if all(getattr(cls, m) is getattr(native_cls, m) for m in methods):
-            return (store, True)
-    return (store, False)
+def _store_slot(store, mixin, methods):
+    """``(store, True)`` when the engine may use the store's native backend directly."""
+    from oauth2.store._native_methods import is_native
+    return (store, is_native(store, mixin, methods))
 
 
 class Provider(object):
@@ -191,17 +187,14 @@ class Provider(object):
             eng = self._engine
             if eng is not None and eng.generation == generation:
                 return eng
-            from oauth2.store import memory
+            from oauth2.store import _native_methods as nm
             config, adapters, generator, auth_source = self._config()
             client_store = self.client_authenticator.client_store
             eng = _engine.Engine(
                 json.dumps(config), _support,
-                _store_slot(client_store, memory.ClientStore, ("fetch_by_client_id",)),
-                _store_slot(self.auth_code_store, memory.TokenStore,
-                            ("fetch_by_code", "save_code", "delete_code")),
-                _store_slot(self.access_token_store, memory.TokenStore,
-                            ("save_token", "fetch_by_refresh_token", "delete_refresh_token",
-                             "fetch_existing_token_of_user", "fetch_by_token")),
+                _store_slot(client_store, nm.ClientMethods, nm.CLIENT_METHODS),
+                _store_slot(self.auth_code_store, nm.TokenMethods, nm.CODE_METHODS),
+                _store_slot(self.access_token_store, nm.TokenMethods, nm.TOKEN_METHODS),
                 adapters, self.response_class, generator, auth_source, generation)
             object.__setattr__(self, "_engine", eng)
             return eng

@@ -1,0 +1,129 @@
+"""The engine's native backends (memory, SQLite, Redis) as python-oauth2 stores: full flows over
+HTTP, persistence across providers, and no Python on the request path."""
+
+import uuid
+
+import pytest
+
+import oauth2
+import oauth2.store._native_methods as nm
+import oauth2.store.memory
+import oauth2.store.native
+import oauth2.tokengenerator
+import oauth2.web.wsgi
+from conftest import REDIRECT, make_provider, query_of
+
+REDIS_URL = "redis://127.0.0.1:6379/0"
+
+
+def redis_command(*args):
+    """One Redis command over a plain socket (RESP), for the tests' own clean-up."""
+    import socket
+    payload = b"*%d\r\n" % len(args) + b"".join(
+        b"$%d\r\n%s\r\n" % (len(a), a) for a in (x.encode() for x in args))
+    with socket.create_connection(("127.0.0.1", 6379), timeout=5) as sock:
+        sock.sendall(payload)
+        return sock.recv(1 << 20)
+
+
+@pytest.fixture(params=["memory", "sqlite", "redis"])
+def backend(request, tmp_path):
+    """A factory of stores that share one backend (same file, same Redis prefix)."""
+    prefix = "oauth2-pytest:%s:" % uuid.uuid4().hex
+    if request.param == "memory":
+        shared = oauth2.store.native.MemoryStore()
+        return lambda: shared
+    if request.param == "sqlite":
+        path = tmp_path / "oauth2.db"
+        return lambda: oauth2.store.native.SqliteStore(path, synchronous="normal")
+    request.addfinalizer(lambda: redis_command(
+        "EVAL", "for _, k in ipairs(redis.call('KEYS', ARGV[1])) do redis.call('DEL', k) end",
+        "0", prefix + "*"))
+    return lambda: oauth2.store.native.RedisStore(REDIS_URL, prefix=prefix)
+
+
+def provider_on(store):
+    return make_provider(client_store=store, token_store=store)
+
+
+def test_flows_and_persistence_R17(backend, serve):
+    store = backend()
+    provider = provider_on(store)
+    s = serve("threaded", app=oauth2.web.wsgi.Application(provider=provider))
+    r = s.get("/authorize?response_type=code&client_id=abc&confirm=yes&scope=write")
+    code = query_of(r.headers["Location"])["code"]
+    form = {"client_id": "abc", "client_secret": "xyz"}
+    tok = s.post("/token", data=dict(form, grant_type="authorization_code", code=code,
+                                     redirect_uri=REDIRECT)).json()
+    assert tok["scope"] == "write" and tok["expires_in"] == 120
+    fresh = s.post("/token", data=dict(form, grant_type="refresh_token",
+                                       refresh_token=tok["refresh_token"])).json()
+    assert fresh["expires_in"] == 120
+    # A second store object on the same backend (another process would do the same) sees it all.
+    other = backend()
+    assert other.fetch_by_client_id("abc").redirect_uris == [REDIRECT]
+    t = other.fetch_by_token(fresh["access_token"])
+    assert (t.client_id, t.user_id, t.scopes, t.data) == ("abc", 42, ["write"], {"who": "alice"})
+    assert other.fetch_by_refresh_token(tok["refresh_token"]).client_id == "abc"
+    assert provider_on(other).validate_access_token(fresh["access_token"]) is not None
+    cc = s.post("/token", data=dict(form, grant_type="client_credentials")).json()
+    assert other.fetch_by_token(cc["access_token"]).grant_type == "client_credentials"
+    # R17: replaying the code revokes everything issued from it, in the backend itself.
+    again = s.post("/token", data=dict(form, grant_type="authorization_code", code=code,
+                                       redirect_uri=REDIRECT))
+    assert again.json()["error"] == "invalid_grant"
+    with pytest.raises(oauth2.error.AccessTokenNotFound):
+        other.fetch_by_token(fresh["access_token"])
+    assert other.fetch_by_token(cc["access_token"]).client_id == "abc"
+
+
+def test_one_store_object_for_all_three_slots_is_native(backend):
+    store = backend()
+    assert nm.is_native(store, nm.ClientMethods, nm.CLIENT_METHODS)
+    assert nm.is_native(store, nm.TokenMethods, nm.CODE_METHODS)
+    assert nm.is_native(store, nm.TokenMethods, nm.TOKEN_METHODS)
+
+
+def test_no_python_on_the_request_path(serve, monkeypatch):
+    provider = make_provider()
+    app = oauth2.web.wsgi.Application(provider=provider)
+    s = serve("wsgiref", app=app)
+    form = {"grant_type": "client_credentials", "client_id": "abc", "client_secret": "xyz"}
+    assert s.post("/token", data=form).status_code == 200  # the engine is built now
+    calls = []
+    for name in ("save_token", "fetch_by_client_id", "fetch_by_token"):
+        mixin = nm.TokenMethods if hasattr(nm.TokenMethods, name) else nm.ClientMethods
+        original = getattr(mixin, name)
+
+        def spy(self, *a, _name=name, _original=original):
+            calls.append(_name)
+            return _original(self, *a)
+        monkeypatch.setattr(mixin, name, spy)
+    token = s.post("/token", data=form).json()["access_token"]
+    assert calls == []
+    assert provider.access_token_store.fetch_by_token(token).client_id == "abc"
+    assert calls == ["fetch_by_token"]
+
+
+def test_sqlite_file_survives_a_new_store(tmp_path):
+    path = tmp_path / "keep.db"
+    first = oauth2.store.native.SqliteStore(path)
+    first.add_client(client_id="c", client_secret="s", redirect_uris=["https://x/cb"],
+                     authorized_grants=["client_credentials"])
+    tok = oauth2.datatype.AccessToken(client_id="c", grant_type="client_credentials",
+                                      token="T" * 40, expires_at=2 ** 31)
+    first.save_token(tok)
+    del first
+    second = oauth2.store.native.SqliteStore(path)
+    assert second.fetch_by_client_id("c").authorized_grants == ["client_credentials"]
+    assert second.fetch_by_token("T" * 40).__dict__ == tok.__dict__
+    assert second.remove_client("c") is True
+    with pytest.raises(oauth2.error.ClientNotFoundError):
+        second.fetch_by_client_id("c")
+
+
+def test_bad_backend_configuration_is_a_clear_error(tmp_path):
+    with pytest.raises(ValueError):
+        oauth2.store.native.RedisStore("http://not-redis")
+    with pytest.raises(ValueError):
+        oauth2.store.native.SqliteStore(tmp_path / "x.db", bogus_option=1)
