@@ -158,8 +158,9 @@ class SiteAdapterMixin(object):
         super(SiteAdapterMixin, self).__init__(**kwargs)
 
 
-class AuthorizationCodeGrant(GrantHandlerFactory):
+class AuthorizationCodeGrant(ScopeGrant, SiteAdapterMixin):
     grant_type = "authorization_code"
+    site_adapter_class = AuthorizationCodeGrantSiteAdapter
 
     def __init__(self, unique_token=False, expires_in=DEFAULT_EXPIRES_IN, default_scope=None,
                  scopes=None, scope_class=Scope, site_adapter=None):
@@ -170,11 +171,11 @@ class AuthorizationCodeGrant(GrantHandlerFactory):
         self.scopes = scopes
         self.scope_class = scope_class
         self.site_adapter = site_adapter
-        self.site_adapter_class = AuthorizationCodeGrantSiteAdapter
 
 
-class ImplicitGrant(GrantHandlerFactory):
+class ImplicitGrant(ScopeGrant, SiteAdapterMixin):
     grant_type = "implicit"
+    site_adapter_class = ImplicitGrantSiteAdapter
 
     def __init__(self, default_scope=None, scopes=None, scope_class=Scope, site_adapter=None):
         _check_adapter(site_adapter, ImplicitGrantSiteAdapter)
@@ -182,11 +183,11 @@ class ImplicitGrant(GrantHandlerFactory):
         self.scopes = scopes
         self.scope_class = scope_class
         self.site_adapter = site_adapter
-        self.site_adapter_class = ImplicitGrantSiteAdapter
 
 
-class ResourceOwnerGrant(GrantHandlerFactory):
+class ResourceOwnerGrant(ScopeGrant, SiteAdapterMixin):
     grant_type = "password"
+    site_adapter_class = ResourceOwnerGrantSiteAdapter
 
     def __init__(self, unique_token=False, expires_in=DEFAULT_EXPIRES_IN, default_scope=None,
                  scopes=None, scope_class=Scope, site_adapter=None):
@@ -197,10 +198,9 @@ class ResourceOwnerGrant(GrantHandlerFactory):
         self.scopes = scopes
         self.scope_class = scope_class
         self.site_adapter = site_adapter
-        self.site_adapter_class = ResourceOwnerGrantSiteAdapter
 
 
-class RefreshToken(GrantHandlerFactory):
+class RefreshToken(ScopeGrant):
     """``expires_in`` is the refresh-token lifetime (python-oauth2 1.x). When the access-token
     grants leave their own ``expires_in`` at its default, it is their access-token lifetime too,
     as python-oauth2's README says; see docs/migration.md."""
@@ -216,7 +216,7 @@ class RefreshToken(GrantHandlerFactory):
         self.scope_class = scope_class
 
 
-class ClientCredentialsGrant(GrantHandlerFactory):
+class ClientCredentialsGrant(ScopeGrant):
     """The access-token lifetime comes from ``token_generator.expires_in["client_credentials"]``."""
 
     grant_type = "client_credentials"
