@@ -14,13 +14,6 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use pyo3::prelude::*;
 
-/// The engine allocates a few dozen small blocks per request (records, keys, the response);
-/// mimalloc's thread-local free lists do that markedly faster than the system allocator, and
-/// the memory store's growing tables do not trigger glibc's heap consolidation on the hot path.
-/// Python's own objects still come from Python's allocator.
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 mod engine;
 mod host;
 mod store;
