@@ -291,6 +291,28 @@ fn revoke_family_kills_the_grant_but_remembers_replays(f: Fixture) {
     s.tokens.revoke_family("no-such-family", NONE).unwrap();
 }
 
+/// The race of R17: the loser of a code's redemption replays it and revokes the family before
+/// the winner has saved its token. The winner's token must be dead all the same.
+fn token_saved_after_its_family_was_revoked_is_dead(f: Fixture) {
+    let s = store(&f);
+    s.tokens.revoke_family("late", NONE).unwrap();
+    s.tokens
+        .save_token(&token("at-late", Some("rt-late"), "late"), NONE)
+        .unwrap();
+    assert_eq!(
+        s.tokens.fetch_by_access_token("at-late", NONE).unwrap(),
+        None
+    );
+    assert_eq!(
+        s.tokens.fetch_by_refresh_token("rt-late", NONE).unwrap(),
+        Lookup::Missing
+    );
+    assert_eq!(
+        s.tokens.consume_refresh_token("rt-late", NONE).unwrap(),
+        Lookup::Missing
+    );
+}
+
 fn unique_token_lookup(f: Fixture) {
     let s = store(&f);
     let user = json!("user-1");
@@ -526,6 +548,7 @@ macro_rules! all_contract_tests {
             refresh_token_is_consumed_once,
             revoke_by_access_or_refresh_token,
             revoke_family_kills_the_grant_but_remembers_replays,
+            token_saved_after_its_family_was_revoked_is_dead,
             unique_token_lookup,
             expired_tokens_are_purged,
             eight_threads_redeem_one_code,

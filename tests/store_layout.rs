@@ -140,12 +140,23 @@ fn redis_keys_carry_the_records_expiries() {
     let tomb = ttl(&mut c, &format!("{p}rt:r2"));
     assert!((29 * 86400..=30 * 86400).contains(&tomb), "{tomb}");
 
-    // A revoked family leaves only the tombstones of what was used.
+    // A revoked family leaves only the tombstones of what was used, and a marker that refuses
+    // later saves in the family for 30 days.
     s.tokens.revoke_family("fam-a1", Ctx::NONE).unwrap();
     s.tokens.revoke_family("fam-a2", Ctx::NONE).unwrap();
     let mut left = redis_keys(&mut c, &p);
     left.sort();
-    assert_eq!(left, vec![format!("{p}code:k1"), format!("{p}rt:r2")]);
+    assert_eq!(
+        left,
+        vec![
+            format!("{p}code:k1"),
+            format!("{p}famrev:fam-a1"),
+            format!("{p}famrev:fam-a2"),
+            format!("{p}rt:r2")
+        ]
+    );
+    let marker = ttl(&mut c, &format!("{p}famrev:fam-a1"));
+    assert!((29 * 86400..=30 * 86400).contains(&marker), "{marker}");
 
     // Already expired when saved: gone at once.
     s.tokens
@@ -155,4 +166,31 @@ fn redis_keys_carry_the_records_expiries() {
         s.tokens.fetch_by_access_token("a3", Ctx::NONE).unwrap(),
         None
     );
+}
+
+#[test]
+fn sqlite_version_1_file_is_migrated_to_revoked_families() {
+    let path = sqlite_path("migrate");
+    drop(sqlite_at(&path));
+    // Turn the new file back into what version 1 of the library wrote.
+    let db = rusqlite::Connection::open(&path).unwrap();
+    db.execute_batch("DROP TABLE revoked_families; UPDATE schema_version SET version = 1;")
+        .unwrap();
+    drop(db);
+
+    let f = sqlite_at(&path);
+    let s = f.backend.storage();
+    s.tokens.revoke_family("fam-m", Ctx::NONE).unwrap();
+    let mut late = token("m", None, None, None);
+    late.family = "fam-m".into();
+    s.tokens.save_token(&late, Ctx::NONE).unwrap();
+    assert_eq!(
+        s.tokens.fetch_by_access_token("m", Ctx::NONE).unwrap(),
+        None
+    );
+    let db = rusqlite::Connection::open(&path).unwrap();
+    let version: i64 = db
+        .query_row("SELECT version FROM schema_version", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(version, 2);
 }

@@ -43,14 +43,16 @@ if f then return {2, f} end
 return {0, ''}
 "#;
 
-/// Saves a token record with its refresh token, unique-token pointer and family membership.
-/// KEYS: access, family, refresh (or a placeholder), unique (or a placeholder).
+/// Saves a token record with its refresh token, unique-token pointer and family membership,
+/// unless the family was revoked (then nothing is written and 0 is returned).
+/// KEYS: access, family, refresh (or a placeholder), unique (or a placeholder), revoked marker.
 /// ARGV: record, family, access expiry, refresh expiry, family expiry (0: never), now, token,
 /// refresh member, unique member ('' when absent).
 const SAVE_TOKEN: &str = r#"
 local rec, fam, token = ARGV[1], ARGV[2], ARGV[7]
 local at_exp, rt_exp, dead, now = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6])
 local rt_member, uq_member = ARGV[8], ARGV[9]
+if redis.call('EXISTS', KEYS[5]) == 1 then return 0 end
 local fresh = redis.call('EXISTS', KEYS[2]) == 0
 redis.call('SET', KEYS[1], rec)
 if at_exp > 0 then redis.call('EXPIREAT', KEYS[1], at_exp) end
@@ -93,8 +95,9 @@ end
 return 1
 "#;
 
-/// Revokes a family. KEYS: family. ARGV: key prefix. Live refresh tokens die; a used one's
-/// tombstone stays, so a later replay is still recognised.
+/// Revokes a family. KEYS: family, revoked marker. ARGV: key prefix, when the marker expires.
+/// Live refresh tokens die; a used one's tombstone stays, so a later replay is still recognised.
+/// The marker makes later saves in the family (a race's winner) write nothing.
 const REVOKE_FAMILY: &str = r#"
 local members = redis.call('SMEMBERS', KEYS[1])
 local tokens = {}
@@ -117,6 +120,8 @@ for _, m in ipairs(members) do
   end
 end
 redis.call('DEL', KEYS[1])
+redis.call('SET', KEYS[2], '1')
+redis.call('EXPIREAT', KEYS[2], ARGV[2])
 return #members
 "#;
 
@@ -403,6 +408,7 @@ impl TokenStore for RedisStore {
                 .key(&k.family)
                 .key(k.refresh.as_ref().unwrap_or(&k.access))
                 .key(k.unique.as_ref().unwrap_or(&k.access))
+                .key(self.key("famrev:", &token.family))
                 .arg(&record)
                 .arg(&token.family)
                 .arg(token.expires_at.unwrap_or(0))
@@ -497,11 +503,14 @@ impl TokenStore for RedisStore {
 
     fn revoke_family(&self, family: &str, _ctx: Ctx<'_>) -> Result<(), HostError> {
         let key = self.key("fam:", family);
+        let marker = self.key("famrev:", family);
         self.run(true, |c| {
             self.scripts
                 .revoke_family
                 .key(&key)
+                .key(&marker)
                 .arg(&self.prefix)
+                .arg(now() + TOMBSTONE_SECS)
                 .invoke::<i64>(c)
                 .map(|_| ())
         })

@@ -68,6 +68,13 @@ const MIGRATIONS: &[&str] = &[
         until         INTEGER NOT NULL
     );
     CREATE INDEX used_refresh_tokens_until ON used_refresh_tokens (until);",
+    // 2: revoked grant families, so that a token saved after its family was revoked (the
+    // winner of a race whose loser replayed the code) is refused.
+    "CREATE TABLE revoked_families (
+        family TEXT PRIMARY KEY NOT NULL,
+        until  INTEGER NOT NULL
+    );
+    CREATE INDEX revoked_families_until ON revoked_families (until);",
 ];
 
 /// The schema version this library writes.
@@ -236,6 +243,8 @@ impl SqliteStore {
                 .map_err(db_err)?;
             tx.execute("DELETE FROM tokens WHERE dead_after <= ?1", [now])
                 .map_err(db_err)?;
+            tx.execute("DELETE FROM revoked_families WHERE until <= ?1", [now])
+                .map_err(db_err)?;
             tx.execute("DELETE FROM used_refresh_tokens WHERE until <= ?1", [now])
                 .map_err(db_err)?;
             tx.commit().map_err(db_err)
@@ -366,7 +375,8 @@ impl TokenStore for SqliteStore {
                 "INSERT OR REPLACE INTO tokens
                  (access_token, refresh_token, family, client_id, grant_type, user_id, record,
                   dead_after)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                 SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8
+                 WHERE NOT EXISTS (SELECT 1 FROM revoked_families WHERE family = ?3)",
             )
             .and_then(|mut s| {
                 s.execute(params![
@@ -519,10 +529,17 @@ impl TokenStore for SqliteStore {
 
     fn revoke_family(&self, family: &str, _ctx: Ctx<'_>) -> Result<(), HostError> {
         self.with(|c| {
-            c.prepare_cached("DELETE FROM tokens WHERE family = ?1")
-                .and_then(|mut s| s.execute([family]))
-                .map(|_| ())
-                .map_err(db_err)
+            let tx = c
+                .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+                .map_err(db_err)?;
+            tx.execute(
+                "INSERT OR REPLACE INTO revoked_families (family, until) VALUES (?1, ?2)",
+                params![family, now() + TOMBSTONE_SECS],
+            )
+            .map_err(db_err)?;
+            tx.execute("DELETE FROM tokens WHERE family = ?1", [family])
+                .map_err(db_err)?;
+            tx.commit().map_err(db_err)
         })
     }
 }
