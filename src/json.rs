@@ -94,6 +94,20 @@ const fn escape_table(ascii_only: bool) -> [bool; 256] {
 const ESCAPE_UTF8: [bool; 256] = escape_table(false);
 const ESCAPE_ASCII: [bool; 256] = escape_table(true);
 
+/// Whether any of the eight bytes in `w` is a control character, `"` or `\\` (or, with
+/// `ascii_only`, not ASCII). The classic SWAR tests: a byte is below `n` when `(x - n) & !x`
+/// has its top bit set, and equal to `c` when `x ^ c` is below one.
+fn needs_escape(w: u64, ascii_only: bool) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let below = |x: u64, n: u64| x.wrapping_sub(ONES * n) & !x & HIGH;
+    let control = below(w, 0x20);
+    let quote = below(w ^ (ONES * b'"' as u64), 1);
+    let backslash = below(w ^ (ONES * b'\\' as u64), 1);
+    let high = if ascii_only { w & HIGH } else { 0 };
+    control | quote | backslash | high != 0
+}
+
 /// Writes `s` as a JSON string literal.
 pub fn write_string(out: &mut String, s: &str, style: WireStyle) {
     const HEX: &[u8; 16] = b"0123456789abcdef";
@@ -105,7 +119,20 @@ pub fn write_string(out: &mut String, s: &str, style: WireStyle) {
     let bytes = s.as_bytes();
     let mut start = 0;
     let mut i = 0;
+    let ascii_only = style == WireStyle::Python;
     while i < bytes.len() {
+        // Skip eight plain bytes at a time: most of a response needs no escaping.
+        while i + 8 <= bytes.len() {
+            let mut word = [0u8; 8];
+            word.copy_from_slice(&bytes[i..i + 8]);
+            if needs_escape(u64::from_le_bytes(word), ascii_only) {
+                break;
+            }
+            i += 8;
+        }
+        if i >= bytes.len() {
+            break;
+        }
         let b = bytes[i];
         if !table[b as usize] {
             i += 1;
@@ -184,6 +211,29 @@ mod tests {
             s.clear();
             write_int(&mut s, v);
             assert_eq!(s, v.to_string());
+        }
+    }
+
+    #[test]
+    fn word_scan_agrees_with_the_table() {
+        for ascii_only in [false, true] {
+            let table = if ascii_only {
+                &ESCAPE_ASCII
+            } else {
+                &ESCAPE_UTF8
+            };
+            for b in 0..=255u8 {
+                for pos in 0..8 {
+                    let mut word = *b"abcdefgh";
+                    word[pos] = b;
+                    let w = u64::from_le_bytes(word);
+                    assert_eq!(
+                        needs_escape(w, ascii_only),
+                        table[b as usize],
+                        "{b:#x} at {pos}"
+                    );
+                }
+            }
         }
     }
 
