@@ -42,7 +42,7 @@ while [ $# -gt 0 ]; do
     --quick) quick=1 ;;
     --ours-source) ours_source="$(cd "$2" && pwd)"; shift ;;
     --) shift; run_args+=("$@"); break ;;
-    -h|--help) sed -n '2,21p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
     *) echo "bench: unknown argument $1 (try --help)" >&2; exit 2 ;;
   esac
   shift

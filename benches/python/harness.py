@@ -20,7 +20,6 @@ import io
 import json
 import os
 import platform
-import resource
 import sys
 import threading
 import time
@@ -301,24 +300,25 @@ def worker(args):
         sys.stdout.flush()
 
 
-def _rss_kib():
+def _status_kib(field):
+    """A size from /proc/self/status: VmRSS (resident now) or VmHWM (the peak resident size)."""
     with open("/proc/self/status") as status:
         for line in status:
-            if line.startswith("VmRSS:"):
+            if line.startswith(field + ":"):
                 return int(line.split()[1])
-    return 0
+    raise CheckFailed("no %s in /proc/self/status" % field)
 
 
 def memory(args):
     module = load_app_module(args.app)
     gc.collect()
-    baseline = _rss_kib()
+    baseline = _status_kib("VmRSS")
     started = time.perf_counter()
     store, last_refresh = module.fill_token_store(args.tokens, int(time.time()) + 3600)
     elapsed = time.perf_counter() - started
     gc.collect()
-    live = _rss_kib()
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
+    live = _status_kib("VmRSS")
+    peak = _status_kib("VmHWM")
     # The tokens are really there: the last one saved is fetched back by its refresh token.
     if store.fetch_by_refresh_token(last_refresh).refresh_token != last_refresh:
         raise CheckFailed("the last token saved cannot be fetched back")
