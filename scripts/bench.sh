@@ -105,6 +105,9 @@ else
     "$wheels"/*.whl
 fi
 
+# The checks that stand between a broken app and a figure, checked themselves first.
+"$VENVS/tools/bin/python" -m unittest discover -s "$BENCH" -p 'test_harness.py' >&2
+
 if [ "$quick" = 1 ]; then
   out="$BENCH/.quick"
   say "quick smoke run into $out (docs untouched)"
