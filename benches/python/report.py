@@ -231,7 +231,7 @@ def chart(results, path):
     import matplotlib.pyplot as plt
 
     panels = [p for p in ("inproc", "http", "threads") if p in results]
-    fig, axes = plt.subplots(1, len(panels), figsize=(6.2 * len(panels), 4.8))
+    fig, axes = plt.subplots(1, len(panels), figsize=(6.2 * len(panels), 5.4))
     if len(panels) == 1:
         axes = [axes]
     colours = {"ours": "#1b7837", "python-oauth2": "#762a83", "authlib": "#e08214",
@@ -254,7 +254,7 @@ def chart(results, path):
                                 "refresh"])
             ax.set_ylabel("µs per request (log scale; lower is better)")
             ax.set_title("In process, through WSGI (median, min–max)")
-            ax.legend(fontsize=8)
+            ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=3)
         elif panel == "http":
             http = results["http"]
             servers = http["servers"]
@@ -278,9 +278,9 @@ def chart(results, path):
             ax.set_xticks(th["thread_counts"])
             ax.set_xlabel("threads calling the app")
             ax.set_ylabel("ops/s, all threads (higher is better)")
-            ax.set_title("Thread scaling, in process")
-            ax.set_ylim(bottom=0)
-            ax.legend(fontsize=7)
+            ax.set_title("Thread scaling, in process (dashed: password)")
+            ax.set_yscale("log")
+            ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=2)
     fig.suptitle("oauth2-engine benchmarks, %s, %s" % (results["date"],
                                                        results["machine"]["cpu"]), fontsize=9)
     fig.tight_layout()
