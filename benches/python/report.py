@@ -290,7 +290,8 @@ def chart(results, path):
 
 def write_all(results, out_dir, doc_path=None, template_path=None):
     parts = {
-        "date": results["date"],
+        "date": results["date"] + (" (commit %s)" % results["commit"]
+                                   if results.get("commit") else ""),
         "runtime": "%.0f s" % results.get("runtime_seconds", 0),
         "machine": machine_block(results),
         "config": config_block(results),

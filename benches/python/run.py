@@ -404,7 +404,10 @@ def main():
         if not os.path.exists(os.path.join(venv, "bin", "python")):
             raise BenchError("no venv for %s at %s (scripts/bench.sh makes them)" % (key, venv))
         libs[key] = (venv, app)
+    commit = subprocess.run(["git", "-C", HERE, "describe", "--always", "--dirty"],
+                            capture_output=True, text=True).stdout.strip() or "?"
     results = {"date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+               "commit": commit,
                "machine": machine(), "versions": versions(libs), "libraries": list(libs),
                "config": {k: v for k, v in vars(opts).items()
                           if k not in ("venvs", "out", "doc", "template")}}
