@@ -52,7 +52,7 @@ def test_flow_over_http_uses_python_oauth2_keys(mc, prefix, serve):
     code = query_of(r.headers["Location"])["code"]
     saved = json.loads(mc.get("%s_%s" % (prefix, code)))
     assert saved["client_id"] == "abc" and saved["user_id"] == USER_ID
-    assert 590 <= ttl("%s_%s" % (prefix, code)) <= 600  # S8: the code's lifetime
+    assert 590 <= ttl("%s_%s" % (prefix, code)) <= 601  # S8: the code's lifetime
     tok = s.post("/token", data=dict(FORM, grant_type="authorization_code", code=code,
                                      redirect_uri=REDIRECT)).json()
     assert mc.get("%s_%s" % (prefix, code)) is None
@@ -61,7 +61,7 @@ def test_flow_over_http_uses_python_oauth2_keys(mc, prefix, serve):
         assert sorted(record) == sorted(AccessToken("c", "g", "t").__dict__)
         assert record["token"] == tok["access_token"]
         # S8: keys live as long as the later of the access (120 s) and refresh (60 s) expiry
-        assert 110 <= ttl("%s_%s" % (prefix, name)) <= 120
+        assert 110 <= ttl("%s_%s" % (prefix, name)) <= 121
     # B8: the refresh and unique lookups read the prefixed keys
     assert tokens.fetch_by_refresh_token(tok["refresh_token"]).user_id == USER_ID
     assert tokens.fetch_existing_token_of_user("abc", "authorization_code", USER_ID).token == \
@@ -88,7 +88,8 @@ def test_never_expiring_token_has_no_ttl_and_expired_records_are_not_written(mc,
     # a lifetime beyond memcached's 30-day relative limit is sent as an absolute time
     far = int(time.time()) + 40 * 86400
     tokens.save_token(AccessToken("abc", "client_credentials", "far", expires_at=far))
-    assert 40 * 86400 - 10 <= ttl("%s_far" % prefix) <= 40 * 86400
+    # (memcached converts absolute times with its own one-second clock: allow a second)
+    assert 40 * 86400 - 10 <= ttl("%s_far" % prefix) <= 40 * 86400 + 2
 
 
 def test_delete_refresh_token_and_atomic_take(mc, prefix):
