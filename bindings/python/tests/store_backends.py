@@ -1,11 +1,12 @@
 """Every storage a Provider can run on, opened on the real servers (MariaDB on 127.0.0.1:3306,
 PostgreSQL on 127.0.0.1:5432, memcached on 127.0.0.1:11211, Redis on 127.0.0.1:6379; a missing
 server makes the tests that need it fail, never skip), each in a throwaway namespace (a
-database, a schema or a key prefix) removed afterwards.
+database, a schema or a key prefix) removed afterwards (memcached keys expire by themselves).
 
 A backend is opened with ``open_backend(name, tmp_path)`` and gives ``clients``, ``codes`` and
-``tokens`` (python-oauth2 store objects; one object for all three where the module has one), ``reopen()`` (a second, independent handle on the same data:
-its own connection, as another worker process would have), and ``close()``.
+``tokens`` (python-oauth2 store objects; one object for all three where the module has one),
+``reopen()`` (a second, independent handle on the same data: its own connection, as another
+worker process would have), and ``close()``.
 
 There is no MongoDB here: no MongoDB-compatible server can be installed on this machine (see
 docs/storage.md), so ``oauth2.store.mongodb`` is tested without one in test_store_mongodb.py.

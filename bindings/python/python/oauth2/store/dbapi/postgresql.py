@@ -81,7 +81,8 @@ class PostgresqlAccessTokenStore(DbApiAccessTokenStore):
     delete_refresh_token_query = "DELETE FROM access_tokens WHERE refresh_token = %s"
     fetch_by_refresh_token_query = ("SELECT " + _TOKEN_COLUMNS + " FROM access_tokens"
                                     " WHERE refresh_token = %s LIMIT 1")
-    fetch_by_token_query = "SELECT " + _TOKEN_COLUMNS + " FROM access_tokens WHERE token = %s LIMIT 1"
+    fetch_by_token_query = ("SELECT " + _TOKEN_COLUMNS + " FROM access_tokens"
+                            " WHERE token = %s LIMIT 1")
     fetch_scopes_by_access_token_query = ("SELECT name FROM access_token_scopes"
                                           " WHERE access_token_id = %s")
     fetch_data_by_access_token_query = ("SELECT key, value FROM access_token_data"
