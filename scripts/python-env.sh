@@ -13,7 +13,8 @@ if [ ! -x "$VENV/bin/python" ]; then
 fi
 "$VENV/bin/python" -m pip install --quiet --upgrade pip
 "$VENV/bin/python" -m pip install --quiet \
-    "maturin>=1.5,<2" "pytest>=7" "tornado>=6" "requests>=2.28" "waitress>=2.1" "mypy>=1.5" "redis>=4"
+    "maturin>=1.5,<2" "pytest>=7" "tornado>=6" "requests>=2.28" "waitress>=2.1" "mypy>=1.5" "redis>=4" \
+    "PyMySQL>=1.0" "pymemcache>=4" "pymongo>=4,<5" "psycopg[binary]>=3.1"
 
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
 export CARGO_BUILD_JOBS="${CARGO_BUILD_JOBS:-2}"

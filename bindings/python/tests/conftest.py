@@ -50,13 +50,16 @@ class PasswordAdapter(oauth2.web.ResourceOwnerGrantSiteAdapter):
         raise oauth2.error.UserNotAuthenticated
 
 
-def make_provider(client_store=None, token_store=None, generator=None, **kw):
+def make_provider(client_store=None, token_store=None, generator=None, code_store=None,
+                  add_client=True, **kw):
     client_store = client_store or oauth2.store.memory.ClientStore()
-    client_store.add_client(client_id="abc", client_secret="xyz", redirect_uris=[REDIRECT])
+    if add_client:
+        client_store.add_client(client_id="abc", client_secret="xyz", redirect_uris=[REDIRECT])
     token_store = token_store or oauth2.store.memory.TokenStore()
     gen = generator or oauth2.tokengenerator.Uuid4()
     gen.expires_in["client_credentials"] = 3600
-    provider = oauth2.Provider(access_token_store=token_store, auth_code_store=token_store,
+    provider = oauth2.Provider(access_token_store=token_store,
+                               auth_code_store=code_store or token_store,
                                client_store=client_store, token_generator=gen, **kw)
     provider.add_grant(oauth2.grant.AuthorizationCodeGrant(
         site_adapter=TestAdapter(), expires_in=120, scopes=["read", "write"],

@@ -124,6 +124,18 @@ def code_save(store, code_json):
 
 
 def code_consume(store, code):
+    # A store that can take a code atomically (``consume_code``: return it and delete it, or
+    # raise AuthCodeNotFound) gives one winner across processes; the 1.x interface only
+    # "fetch then delete", which the engine serializes within this process.
+    take = getattr(store, "consume_code", None)
+    if take is not None:
+        try:
+            found = take(code)
+        except AuthCodeNotFound:
+            return None
+        if found is None or found.code != code:
+            return None
+        return _dump(code_to_core(found))
     try:
         found = store.fetch_by_code(code)
     except AuthCodeNotFound:
@@ -162,6 +174,15 @@ def token_fetch_refresh(store, refresh_token):
 
 
 def token_consume_refresh(store, refresh_token):
+    take = getattr(store, "consume_refresh_token", None)
+    if take is not None:
+        try:
+            found = take(refresh_token)
+        except AccessTokenNotFound:
+            return None
+        if found is None or found.refresh_token != refresh_token:
+            return None
+        return _dump(token_to_core(found))
     found = token_fetch_refresh(store, refresh_token)
     if found is not None:
         try:
