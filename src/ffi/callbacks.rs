@@ -19,12 +19,13 @@ use serde_json::Value;
 use super::wire::{write_request, HostResponse};
 use super::{guard, o2e_status, CallCtx, Failure, O2E_CALLBACKS_ABI_VERSION, O2E_CB_OK};
 use super::{O2E_CB_UNAVAILABLE, O2E_LOG_ERROR};
+use crate::config::ConfigError;
 use crate::error::HostError;
 use crate::http::{Ctx, Response};
 use crate::json::{write_string, WireStyle};
 use crate::model::{AccessToken, AuthorizationCode, Client, GrantType, Lookup};
 use crate::site::{Authentication, Consent, PasswordLogin, SiteAdapter};
-use crate::store::{ClientStore, CodeStore, TokenStore};
+use crate::store::{ClientStore, CodeStore, Storage, TokenStore};
 use crate::token::{TokenGenerator, TokenKind};
 
 /// Where a callback writes its output. Owned by the library; valid only until the callback
@@ -214,6 +215,39 @@ pub(crate) unsafe fn read_callbacks(cb: *const o2e_callbacks) -> Result<Arc<Host
         cb: *cb,
         owns_userdata: AtomicBool::new(false),
     }))
+}
+
+/// The host's storage callbacks as a Rust [`Storage`], without an engine around them: for Rust
+/// code that drives a store written in C (the storage contract tests run this way) or builds its
+/// own [`crate::Engine`] over one.
+///
+/// All ten storage callbacks must be set; the others (site adapter, generator, log) are ignored.
+/// On success the returned storage owns `userdata`: `free_userdata` (if set) runs once, when the
+/// last clone of the storage (its three `Arc`s, and any engine holding them) is dropped. On error
+/// nothing is taken and `userdata` stays the caller's to free.
+///
+/// # Safety
+/// The same promises as for `o2e_engine_new`: every set callback is a valid function that keeps
+/// the contract of `docs/c-api.md`, is thread-safe (the storage is `Send + Sync` and may be
+/// called from many threads at once) and never unwinds into Rust; `userdata` stays valid until
+/// `free_userdata` is called (or forever, when it is NULL).
+pub unsafe fn storage_from_callbacks(cb: &o2e_callbacks) -> Result<Storage, ConfigError> {
+    let host = read_callbacks(cb).map_err(|f| ConfigError(f.1))?;
+    let missing: Vec<&str> = host
+        .storage_ops()
+        .into_iter()
+        .filter(|(_, f)| f.is_none())
+        .map(|(name, _)| name)
+        .collect();
+    if !missing.is_empty() {
+        // Dropping `host` here does not free the userdata: it was never taken.
+        return Err(ConfigError(format!(
+            "storage callbacks not set: {}",
+            missing.join(", ")
+        )));
+    }
+    host.take_ownership();
+    Ok(Storage::from_backend(Arc::new(CallbackStore(host))))
 }
 
 /// The operations, by name (for messages and the docs).

@@ -21,7 +21,7 @@ use std::ffi::{c_char, c_int, c_void, CStr};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::ptr;
 
-pub use callbacks::{o2e_callbacks, o2e_sink, o2e_sink_write};
+pub use callbacks::{o2e_callbacks, o2e_sink, o2e_sink_write, storage_from_callbacks};
 
 use crate::engine::Engine;
 use crate::http::Ctx;
@@ -117,7 +117,7 @@ fn clear_last_error() {
 }
 
 /// A failed call: its status and the message `o2e_last_error` will return.
-pub(crate) struct Failure(o2e_status, String);
+pub(crate) struct Failure(o2e_status, pub(crate) String);
 
 impl Failure {
     pub(crate) fn new(status: o2e_status, msg: impl Into<String>) -> Self {
