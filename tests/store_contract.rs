@@ -1,12 +1,19 @@
 //! The storage contract (ARCHITECTURE.md, "Storage contract"), written once and run against
-//! every native backend: memory, SQLite and Redis (the real server on 127.0.0.1:6379).
+//! every native backend: memory, SQLite and Redis (the real server on 127.0.0.1:6379); and
+//! against the C store of tests/c/store.c driven through the engine's callback adapter, the path
+//! every C host's storage takes.
 
 #[path = "common/stores.rs"]
 mod common;
+#[path = "c/harness.rs"]
+mod harness;
+#[path = "c/loaded_store.rs"]
+mod loaded_store;
 
 use std::sync::{Arc, Barrier};
 
 use common::{now, Fixture};
+use loaded_store::CStore;
 use oauth2_engine::store::Backend;
 use oauth2_engine::{
     AccessToken, AuthorizationCode, Client, Ctx, GrantType, Lookup, PkceMethod, ResponseType,
@@ -49,11 +56,43 @@ fn token(name: &str, refresh: Option<&str>, family: &str) -> AccessToken {
     }
 }
 
-fn store(f: &Fixture) -> Storage {
-    f.backend.storage()
+/// What the contract needs of a store under test: its [`Storage`], and the client registry,
+/// which no storage trait covers (clients are the host's data, registered out of band).
+trait Subject {
+    fn storage(&self) -> Storage;
+    fn add_client(&self, client: &Client);
+    fn remove_client(&self, client_id: &str) -> bool;
 }
 
-fn clients_round_trip(f: Fixture) {
+impl Subject for Fixture {
+    fn storage(&self) -> Storage {
+        self.backend.storage()
+    }
+    fn add_client(&self, client: &Client) {
+        self.backend.add_client(client).unwrap();
+    }
+    fn remove_client(&self, client_id: &str) -> bool {
+        self.backend.remove_client(client_id).unwrap()
+    }
+}
+
+impl Subject for CStore {
+    fn storage(&self) -> Storage {
+        CStore::storage(self)
+    }
+    fn add_client(&self, client: &Client) {
+        self.put_client(client);
+    }
+    fn remove_client(&self, client_id: &str) -> bool {
+        CStore::remove_client(self, client_id)
+    }
+}
+
+fn store(f: &impl Subject) -> Storage {
+    f.storage()
+}
+
+fn clients_round_trip(f: impl Subject) {
     let s = store(&f);
     assert_eq!(s.clients.fetch_client("nobody", NONE).unwrap(), None);
     let full = Client {
@@ -64,9 +103,9 @@ fn clients_round_trip(f: Fixture) {
         grant_types: Some(vec![GrantType::AuthorizationCode, GrantType::RefreshToken]),
         response_types: Some(vec![ResponseType::Code]),
     };
-    f.backend.add_client(&full).unwrap();
+    f.add_client(&full);
     let public = Client::public("pub", vec!["https://p.example/cb".into()]);
-    f.backend.add_client(&public).unwrap();
+    f.add_client(&public);
     assert_eq!(*s.clients.fetch_client("c1", NONE).unwrap().unwrap(), full);
     assert_eq!(
         *s.clients.fetch_client("pub", NONE).unwrap().unwrap(),
@@ -75,18 +114,18 @@ fn clients_round_trip(f: Fixture) {
     // Replacing keeps one client with the new record.
     let mut changed = full.clone();
     changed.redirect_uris = vec!["https://b.example/cb".into()];
-    f.backend.add_client(&changed).unwrap();
+    f.add_client(&changed);
     assert_eq!(
         *s.clients.fetch_client("c1", NONE).unwrap().unwrap(),
         changed
     );
-    assert!(f.backend.remove_client("c1").unwrap());
-    assert!(!f.backend.remove_client("c1").unwrap());
+    assert!(f.remove_client("c1"));
+    assert!(!f.remove_client("c1"));
     assert_eq!(s.clients.fetch_client("c1", NONE).unwrap(), None);
     assert!(s.clients.fetch_client("pub", NONE).unwrap().is_some());
 }
 
-fn code_is_consumed_once(f: Fixture) {
+fn code_is_consumed_once(f: impl Subject) {
     let s = store(&f);
     let c = code("code-1", "fam-1", now() + 600);
     s.codes.save_code(&c, NONE).unwrap();
@@ -131,7 +170,7 @@ fn expired_codes_are_purged(f: Fixture) {
     ));
 }
 
-fn tokens_round_trip(f: Fixture) {
+fn tokens_round_trip(f: impl Subject) {
     let s = store(&f);
     let t = token("at-1", Some("rt-1"), "fam-1");
     s.tokens.save_token(&t, NONE).unwrap();
@@ -170,7 +209,7 @@ fn tokens_round_trip(f: Fixture) {
     );
 }
 
-fn refresh_token_is_consumed_once(f: Fixture) {
+fn refresh_token_is_consumed_once(f: impl Subject) {
     let s = store(&f);
     let t = token("at-1", Some("rt-1"), "fam-1");
     s.tokens.save_token(&t, NONE).unwrap();
@@ -195,7 +234,7 @@ fn refresh_token_is_consumed_once(f: Fixture) {
     );
 }
 
-fn revoke_by_access_or_refresh_token(f: Fixture) {
+fn revoke_by_access_or_refresh_token(f: impl Subject) {
     let s = store(&f);
     s.tokens
         .save_token(&token("at-1", Some("rt-1"), "f1"), NONE)
@@ -234,7 +273,7 @@ fn revoke_by_access_or_refresh_token(f: Fixture) {
     ));
 }
 
-fn revoke_family_kills_the_grant_but_remembers_replays(f: Fixture) {
+fn revoke_family_kills_the_grant_but_remembers_replays(f: impl Subject) {
     let s = store(&f);
     // A grant that was refreshed once: rt-a is used, rt-b live.
     s.tokens
@@ -293,7 +332,7 @@ fn revoke_family_kills_the_grant_but_remembers_replays(f: Fixture) {
 
 /// The race of R17: the loser of a code's redemption replays it and revokes the family before
 /// the winner has saved its token. The winner's token must be dead all the same.
-fn token_saved_after_its_family_was_revoked_is_dead(f: Fixture) {
+fn token_saved_after_its_family_was_revoked_is_dead(f: impl Subject) {
     let s = store(&f);
     s.tokens.revoke_family("late", NONE).unwrap();
     s.tokens
@@ -313,7 +352,7 @@ fn token_saved_after_its_family_was_revoked_is_dead(f: Fixture) {
     );
 }
 
-fn unique_token_lookup(f: Fixture) {
+fn unique_token_lookup(f: impl Subject) {
     let s = store(&f);
     let user = json!("user-1");
     let first = token("at-1", None, "f1");
@@ -433,7 +472,7 @@ fn race<T: std::fmt::Debug + Send>(
     }
 }
 
-fn eight_threads_redeem_one_code(f: Fixture) {
+fn eight_threads_redeem_one_code(f: impl Subject) {
     let s = store(&f);
     race(
         20,
@@ -449,7 +488,7 @@ fn eight_threads_redeem_one_code(f: Fixture) {
     );
 }
 
-fn eight_threads_redeem_one_refresh_token(f: Fixture) {
+fn eight_threads_redeem_one_refresh_token(f: impl Subject) {
     let s = store(&f);
     race(
         20,
@@ -525,34 +564,47 @@ fn second_handle_shares_everything(a: &Backend, b: &Backend) {
     );
 }
 
+/// How each backend is opened on fresh ground, by the name of its test module.
+mod open {
+    pub use super::common::{memory, redis, sqlite};
+
+    pub fn callbacks() -> super::CStore {
+        super::CStore::new()
+    }
+}
+
 macro_rules! contract {
     ($backend:ident: $($test:ident),* $(,)?) => {
         mod $backend {
             $(
                 #[test]
                 fn $test() {
-                    super::$test(super::common::$backend());
+                    super::$test(super::open::$backend());
                 }
             )*
         }
     };
 }
 
+/// The whole contract for a backend, or (after `;`) the part every store keeps plus the extra
+/// tests named.
 macro_rules! all_contract_tests {
     ($backend:ident) => {
+        all_contract_tests!($backend; expired_codes_are_purged, expired_tokens_are_purged);
+    };
+    ($backend:ident; $($extra:ident),* $(,)?) => {
         contract!($backend:
             clients_round_trip,
             code_is_consumed_once,
-            expired_codes_are_purged,
             tokens_round_trip,
             refresh_token_is_consumed_once,
             revoke_by_access_or_refresh_token,
             revoke_family_kills_the_grant_but_remembers_replays,
             token_saved_after_its_family_was_revoked_is_dead,
             unique_token_lookup,
-            expired_tokens_are_purged,
             eight_threads_redeem_one_code,
             eight_threads_redeem_one_refresh_token,
+            $($extra,)*
         );
     };
 }
@@ -560,6 +612,11 @@ macro_rules! all_contract_tests {
 all_contract_tests!(memory);
 all_contract_tests!(sqlite);
 all_contract_tests!(redis);
+// Purging expired records is not part of the callback contract: the engine has no purge
+// operation to call, and docs/c-api.md leaves it to the host "when convenient". A purge written
+// into the C store would test that C code, not the engine, so the two purge tests do not run
+// here.
+all_contract_tests!(callbacks;);
 
 #[test]
 fn sqlite_two_stores_on_one_file_share_everything() {
@@ -577,4 +634,81 @@ fn redis_two_stores_on_one_prefix_share_everything() {
     };
     let b = common::redis_with_prefix(r.prefix());
     second_handle_shares_everything(&a.backend, &b.backend);
+}
+
+/// `storage_from_callbacks` takes the host's userdata only when it succeeds, and frees it once,
+/// with the last handle on the storage.
+#[test]
+fn callbacks_storage_owns_userdata_only_once_built() {
+    use oauth2_engine::ffi::{self, o2e_callbacks, o2e_sink, storage_from_callbacks};
+    use std::ffi::{c_char, c_int, c_void};
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    static FREED: AtomicUsize = AtomicUsize::new(0);
+    static FREED_WHAT: AtomicUsize = AtomicUsize::new(0);
+    const USERDATA: usize = 0x5eed;
+
+    extern "C" fn count_free(userdata: *mut c_void) {
+        FREED_WHAT.store(userdata as usize, Ordering::SeqCst);
+        FREED.fetch_add(1, Ordering::SeqCst);
+    }
+    // Never dereferences its userdata (a plain number here): every operation fails.
+    extern "C" fn fail(
+        _: *mut c_void,
+        _: *mut c_void,
+        _: *const c_char,
+        _: usize,
+        _: *mut o2e_sink,
+    ) -> c_int {
+        ffi::O2E_CB_ERROR
+    }
+
+    // SAFETY: a zeroed struct is the documented start (NULL = not implemented); every set
+    // callback is a valid, thread-safe function that ignores its userdata.
+    let mut cb: o2e_callbacks = unsafe { std::mem::zeroed() };
+    cb.abi_version = ffi::O2E_CALLBACKS_ABI_VERSION;
+    cb.userdata = USERDATA as *mut c_void;
+    cb.free_userdata = Some(count_free);
+    cb.fetch_client = Some(fail);
+    cb.save_code = Some(fail);
+    cb.consume_code = Some(fail);
+    cb.save_token = Some(fail);
+    cb.fetch_by_access_token = Some(fail);
+    cb.fetch_by_refresh_token = Some(fail);
+    cb.consume_refresh_token = Some(fail);
+    cb.fetch_existing_token_of_user = Some(fail);
+    cb.revoke_token = Some(fail);
+
+    // SAFETY (all three calls): as above.
+    let e = unsafe { storage_from_callbacks(&cb) }
+        .err()
+        .expect("revoke_family missing");
+    assert!(e.0.contains("revoke_family"), "{e}");
+    cb.revoke_family = Some(fail);
+    cb.abi_version = ffi::O2E_CALLBACKS_ABI_VERSION + 1;
+    let e = unsafe { storage_from_callbacks(&cb) }
+        .err()
+        .expect("ABI mismatch");
+    assert!(e.0.contains("abi_version"), "{e}");
+    assert_eq!(
+        FREED.load(Ordering::SeqCst),
+        0,
+        "a refusal took the userdata"
+    );
+
+    cb.abi_version = ffi::O2E_CALLBACKS_ABI_VERSION;
+    let storage = unsafe { storage_from_callbacks(&cb) }.expect("all storage callbacks set");
+    let clone = storage.clone();
+    drop(storage);
+    // A failing callback is a host error, not a panic or a "not found".
+    assert!(clone.clients.fetch_client("app", NONE).is_err());
+    assert!(clone.codes.consume_code("c", NONE).is_err());
+    assert_eq!(
+        FREED.load(Ordering::SeqCst),
+        0,
+        "freed while a handle lives"
+    );
+    drop(clone);
+    assert_eq!(FREED.load(Ordering::SeqCst), 1);
+    assert_eq!(FREED_WHAT.load(Ordering::SeqCst), USERDATA);
 }

@@ -24,8 +24,13 @@ enum op {
 
 typedef struct store store_t;
 
-/* clients_json: a NULL-terminated array of client records (JSON). */
+/* clients_json: a NULL-terminated array of client records (JSON), copied. */
 store_t *store_new(const char *const *clients_json);
+/* Adds a client record (JSON), replacing the one with the same client_id; 0, or -1 when the
+ * record has no client_id or memory runs out. */
+int store_put_client(store_t *s, const char *client_json);
+/* Removes a client: 1 when there was one, 0 when not. */
+int store_remove_client(store_t *s, const char *client_id);
 void store_free(void *store); /* usable as free_userdata */
 int store_calls(store_t *s, enum op op);
 /* Fills every storage callback of cb and sets userdata to s. */
