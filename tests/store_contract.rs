@@ -680,15 +680,15 @@ fn callbacks_storage_owns_userdata_only_once_built() {
     cb.revoke_token = Some(fail);
 
     // SAFETY (all three calls): as above.
-    let e = unsafe { storage_from_callbacks(&cb) }
-        .err()
-        .expect("revoke_family missing");
+    let Err(e) = (unsafe { storage_from_callbacks(&cb) }) else {
+        panic!("accepted despite: revoke_family missing");
+    };
     assert!(e.0.contains("revoke_family"), "{e}");
     cb.revoke_family = Some(fail);
     cb.abi_version = ffi::O2E_CALLBACKS_ABI_VERSION + 1;
-    let e = unsafe { storage_from_callbacks(&cb) }
-        .err()
-        .expect("ABI mismatch");
+    let Err(e) = (unsafe { storage_from_callbacks(&cb) }) else {
+        panic!("accepted despite: ABI mismatch");
+    };
     assert!(e.0.contains("abi_version"), "{e}");
     assert_eq!(
         FREED.load(Ordering::SeqCst),
