@@ -148,11 +148,6 @@ pub struct CStore {
     raw: *mut c_void,
 }
 
-// SAFETY: store.c guards all its state with one mutex; the callbacks are already used from many
-// threads at once through `storage`.
-unsafe impl Send for CStore {}
-unsafe impl Sync for CStore {}
-
 impl CStore {
     pub fn new() -> CStore {
         let lib = lib();
