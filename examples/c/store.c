@@ -20,12 +20,27 @@ typedef struct tok_rec {
     struct tok_rec *next;
 } tok_rec;
 
+/* A revoked grant family. Remembered so that a token saved in it afterwards is born revoked:
+ * the loser of a race for a code replays it and revokes the family before the winner has saved
+ * its token (RFC 9700 §4.14.2, R17). */
+typedef struct family_rec {
+    char *family;
+    struct family_rec *next;
+} family_rec;
+
 struct demo_store {
     pthread_mutex_t mu;
     const char *const *clients;
     code_rec *codes;
     tok_rec *tokens;
+    family_rec *revoked;
 };
+
+static int family_revoked(const demo_store *s, const char *family) {
+    for (const family_rec *f = s->revoked; f; f = f->next)
+        if (strcmp(f->family, family) == 0) return 1;
+    return 0;
+}
 
 char *demo_json_get(const char *json, size_t len, const char *pointer) {
     o2e_buf *b = NULL;
@@ -68,6 +83,12 @@ void demo_store_free(void *p) {
         tok_rec *n = t->next;
         free_tok(t);
         t = n;
+    }
+    for (family_rec *f = s->revoked; f;) {
+        family_rec *n = f->next;
+        free(f->family);
+        free(f);
+        f = n;
     }
     pthread_mutex_destroy(&s->mu);
     free(s);
@@ -170,6 +191,7 @@ static int save_token(void *ud, void *ctx, const char *in, size_t len, o2e_sink 
         return O2E_CB_ERROR;
     }
     pthread_mutex_lock(&s->mu);
+    t->revoked = family_revoked(s, t->family);
     t->next = s->tokens;
     s->tokens = t;
     pthread_mutex_unlock(&s->mu);
@@ -199,10 +221,10 @@ static int refresh_lookup(demo_store *s, const char *in, o2e_sink *out, int cons
     pthread_mutex_lock(&s->mu);
     for (tok_rec *t = s->tokens; t; t = t->next) {
         if (!same(t->refresh, in)) continue;
-        if (t->revoked) break;
+        /* "used" wins over "revoked": a replay must still be recognised as one. */
         if (t->refresh_used) {
             family = strdup(t->family);
-        } else {
+        } else if (!t->revoked) {
             if (consume) t->refresh_used = 1;
             record = strdup(t->json);
         }
@@ -268,9 +290,21 @@ static int revoke_family(void *ud, void *ctx, const char *in, size_t len, o2e_si
     (void)ctx;
     (void)len;
     (void)out;
+    family_rec *f = calloc(1, sizeof *f);
+    if (!f || !(f->family = strdup(in))) {
+        free(f);
+        return O2E_CB_ERROR;
+    }
     pthread_mutex_lock(&s->mu);
     for (tok_rec *t = s->tokens; t; t = t->next)
         if (strcmp(t->family, in) == 0) t->revoked = 1;
+    if (family_revoked(s, in)) {
+        free(f->family);
+        free(f);
+    } else {
+        f->next = s->revoked;
+        s->revoked = f;
+    }
     pthread_mutex_unlock(&s->mu);
     return O2E_CB_OK;
 }
