@@ -17,7 +17,7 @@ use oauth2_engine::{
     SiteAdapter, TokenGenerator, TokenKind, TokenStore,
 };
 use pyo3::prelude::*;
-use pyo3::types::{PyBytes, PyTuple};
+use pyo3::types::{PyBool, PyBytes, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple};
 use serde_json::Value;
 
 /// Prefix of the message of a `HostError` that a Python exception caused; such errors were
@@ -266,23 +266,138 @@ pub(crate) struct PySite {
     pub response_class: Py<PyAny>,
 }
 
-fn consent_json(c: &Consent<'_>) -> Result<String, HostError> {
-    to_json(&serde_json::json!({
-        "client": c.client,
-        "scopes": c.scopes,
-        "redirect_uri": c.redirect_uri,
-        "response_type": c.response_type.as_str(),
-        "state": c.state,
-    }))
+/// The client of a consent as the positional pieces of `oauth2.datatype.Client`, handed to
+/// Python as Python objects (a JSON round trip per callback cost a quarter of the password
+/// grant's time).
+type ClientArgs<'a> = (
+    &'a str,
+    Option<&'a str>,
+    &'a [String],
+    Option<Vec<&'static str>>,
+    Option<Vec<&'static str>>,
+);
+
+fn client_args(c: &Client) -> ClientArgs<'_> {
+    (
+        &c.client_id,
+        c.client_secret.as_deref(),
+        &c.redirect_uris,
+        c.grant_types
+            .as_ref()
+            .map(|g| g.iter().map(|t| t.as_str()).collect()),
+        c.response_types
+            .as_ref()
+            .map(|r| r.iter().map(|t| t.as_str()).collect()),
+    )
 }
 
-fn authentication(out: Option<(String, String)>) -> Result<Authentication, HostError> {
+/// Deeper than this, a value takes the JSON path (whose parser has its own nesting limit), so
+/// a cyclic or absurdly deep structure fails exactly as it always did.
+const MAX_DEPTH: usize = 64;
+
+/// The JSON value of a Python object made of exact dicts (str keys), lists, tuples, str, int,
+/// float, bool and None, or `None` for anything else: subclasses, other key types, non-finite
+/// floats and integers beyond 64 bits are left to `json.dumps`, whose rules they follow.
+fn py_to_value(obj: &Bound<'_, PyAny>, depth: usize) -> Option<Value> {
+    if obj.is_none() {
+        return Some(Value::Null);
+    }
+    if depth > MAX_DEPTH {
+        return None;
+    }
+    if obj.is_exact_instance_of::<PyString>() {
+        let s = obj.downcast::<PyString>().ok()?;
+        return crate::wsgi::utf8(s).map(|t| Value::String(t.to_owned()));
+    }
+    if obj.is_exact_instance_of::<PyBool>() {
+        return Some(Value::Bool(obj.is_truthy().ok()?));
+    }
+    if obj.is_exact_instance_of::<PyInt>() {
+        if let Ok(i) = obj.extract::<i64>() {
+            return Some(Value::from(i));
+        }
+        return obj.extract::<u64>().ok().map(Value::from);
+    }
+    if obj.is_exact_instance_of::<PyFloat>() {
+        let f = obj.extract::<f64>().ok()?;
+        return serde_json::Number::from_f64(f).map(Value::Number);
+    }
+    if obj.is_exact_instance_of::<PyDict>() {
+        let d = obj.downcast::<PyDict>().ok()?;
+        let mut map = serde_json::Map::with_capacity(d.len());
+        for (k, v) in d.iter() {
+            if !k.is_exact_instance_of::<PyString>() {
+                return None;
+            }
+            let key = crate::wsgi::utf8(k.downcast::<PyString>().ok()?)?.to_owned();
+            map.insert(key, py_to_value(&v, depth + 1)?);
+        }
+        return Some(Value::Object(map));
+    }
+    if obj.is_exact_instance_of::<PyList>() {
+        let l = obj.downcast::<PyList>().ok()?;
+        let mut out = Vec::with_capacity(l.len());
+        for v in l.iter() {
+            out.push(py_to_value(&v, depth + 1)?);
+        }
+        return Some(Value::Array(out));
+    }
+    if obj.is_exact_instance_of::<PyTuple>() {
+        let t = obj.downcast::<PyTuple>().ok()?;
+        let mut out = Vec::with_capacity(t.len());
+        for v in t.iter() {
+            out.push(py_to_value(&v, depth + 1)?);
+        }
+        return Some(Value::Array(out));
+    }
+    None
+}
+
+/// An adapter's value on its way to the engine: converted directly, or the JSON text
+/// `json.dumps` made of it (parsed once the GIL is released).
+enum Converted {
+    Value(Value),
+    Json(String),
+}
+
+fn convert(support: &Bound<'_, PyAny>, obj: &Bound<'_, PyAny>) -> PyResult<Converted> {
+    match py_to_value(obj, 0) {
+        Some(v) => Ok(Converted::Value(v)),
+        // `json.dumps` raises for what JSON cannot hold; that is logged as a user error.
+        None => Ok(Converted::Json(
+            support
+                .call_method1(pyo3::intern!(support.py(), "to_json"), (obj,))?
+                .extract::<String>()?,
+        )),
+    }
+}
+
+fn converted(c: Converted, what: &str) -> Result<Value, HostError> {
+    match c {
+        Converted::Value(v) => Ok(v),
+        Converted::Json(j) => parse_json(&j, what),
+    }
+}
+
+/// `site_authenticate` / `site_password` answer `None` or `(data, user_id)`.
+fn authenticated<'py>(
+    support: &Bound<'py, PyAny>,
+    out: Bound<'py, PyAny>,
+) -> PyResult<Option<(Converted, Converted)>> {
+    if out.is_none() {
+        return Ok(None);
+    }
+    let (data, user): (Bound<'py, PyAny>, Bound<'py, PyAny>) = out.extract()?;
+    Ok(Some((convert(support, &data)?, convert(support, &user)?)))
+}
+
+fn authentication(out: Option<(Converted, Converted)>) -> Result<Authentication, HostError> {
     Ok(match out {
         None => Authentication::NotAuthenticated,
         Some((data, user)) => {
-            let user: Value = parse_json(&user, "user_id")?;
+            let user = converted(user, "user_id")?;
             Authentication::Authenticated {
-                data: parse_json(&data, "data")?,
+                data: converted(data, "data")?,
                 user_id: (!user.is_null()).then_some(user),
             }
         }
@@ -311,33 +426,45 @@ impl PySite {
 
 impl SiteAdapter for PySite {
     fn user_has_denied_access(&self, consent: &Consent<'_>) -> Result<bool, HostError> {
-        let cj = consent_json(consent)?;
         self.with_request(consent.request.context, |py, s, req, env| {
-            s.call_method1("site_denied", (self.adapter.bind(py), req, env, cj))?
-                .extract::<bool>()
+            s.call_method1(
+                pyo3::intern!(py, "site_denied"),
+                (self.adapter.bind(py), req, env),
+            )?
+            .extract::<bool>()
         })
     }
 
     fn authenticate(&self, consent: &Consent<'_>) -> Result<Authentication, HostError> {
-        let cj = consent_json(consent)?;
         let out = self.with_request(consent.request.context, |py, s, req, env| {
-            s.call_method1("site_authenticate", (self.adapter.bind(py), req, env, cj))?
-                .extract::<Option<(String, String)>>()
+            let out = s.call_method1(
+                pyo3::intern!(py, "site_authenticate"),
+                (
+                    self.adapter.bind(py),
+                    req,
+                    env,
+                    client_args(consent.client),
+                    consent.redirect_uri,
+                    consent.scopes,
+                ),
+            )?;
+            authenticated(s, out)
         })?;
         authentication(out)
     }
 
     fn render_auth_page(&self, consent: &Consent<'_>) -> Result<Response, HostError> {
-        let cj = consent_json(consent)?;
         let (status, headers, body) =
             self.with_request(consent.request.context, |py, s, req, env| {
                 s.call_method1(
-                    "site_render",
+                    pyo3::intern!(py, "site_render"),
                     (
                         self.adapter.bind(py),
                         req,
                         env,
-                        cj,
+                        client_args(consent.client),
+                        consent.redirect_uri,
+                        consent.scopes,
                         self.response_class.bind(py),
                     ),
                 )?
@@ -355,14 +482,18 @@ impl SiteAdapter for PySite {
         &self,
         login: &PasswordLogin<'_>,
     ) -> Result<Authentication, HostError> {
-        let lj = to_json(&serde_json::json!({
-            "client": login.client,
-            "scopes": login.scopes,
-            "username": login.username,
-        }))?;
         let out = self.with_request(login.request.context, |py, s, req, env| {
-            s.call_method1("site_password", (self.adapter.bind(py), req, env, lj))?
-                .extract::<Option<(String, String)>>()
+            let out = s.call_method1(
+                pyo3::intern!(py, "site_password"),
+                (
+                    self.adapter.bind(py),
+                    req,
+                    env,
+                    client_args(login.client),
+                    login.scopes,
+                ),
+            )?;
+            authenticated(s, out)
         })?;
         authentication(out)
     }

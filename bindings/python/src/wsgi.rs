@@ -37,20 +37,28 @@ extern "C" {
     ) -> *const std::os::raw::c_char;
 }
 
-/// The UTF-8 text of a Python string, borrowed from it when possible.
-fn text<'a>(s: &'a Bound<'_, PyString>) -> Cow<'a, str> {
+/// The UTF-8 text of a Python string, borrowed from it, or `None` for a string with lone
+/// surrogates (e.g. from surrogateescape), which has no UTF-8 form.
+pub(crate) fn utf8<'a>(s: &'a Bound<'_, PyString>) -> Option<&'a str> {
     let mut size: pyo3::ffi::Py_ssize_t = 0;
     // SAFETY: `s` is a live str object (the GIL is held); on success the returned buffer is
     // owned by it, valid UTF-8 of `size` bytes, and lives as long as `s`.
     let ptr = unsafe { PyUnicode_AsUTF8AndSize(s.as_ptr(), &mut size) };
     if ptr.is_null() {
-        // Lone surrogates (e.g. from surrogateescape) have no UTF-8 form.
         PyErr::take(s.py());
-        return Cow::Owned(s.to_string_lossy().into_owned());
+        return None;
     }
     // SAFETY: see above.
     let bytes = unsafe { std::slice::from_raw_parts(ptr as *const u8, size as usize) };
-    Cow::Borrowed(std::str::from_utf8(bytes).unwrap_or(""))
+    std::str::from_utf8(bytes).ok()
+}
+
+/// The UTF-8 text of a Python string, borrowed from it when possible.
+fn text<'a>(s: &'a Bound<'_, PyString>) -> Cow<'a, str> {
+    match utf8(s) {
+        Some(t) => Cow::Borrowed(t),
+        None => Cow::Owned(s.to_string_lossy().into_owned()),
+    }
 }
 
 /// A header name or value as a Python string: the engine's fixed ones are made once.

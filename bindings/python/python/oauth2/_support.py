@@ -221,13 +221,30 @@ def token_revoke_family(store, family):
 
 # --- requests -------------------------------------------------------------------------------------
 
+_WsgiRequest = None
+
+
 def make_wsgi_request(environ, body, request_class, env_vars):
     """The application's request object for a WSGI request whose body the engine already read."""
+    global _WsgiRequest
+    if _WsgiRequest is None:
+        # oauth2.web.wsgi imports the native module, which imports this one.
+        from oauth2.web.wsgi import Request as _WsgiRequest
     body = body or b""
-    environ["wsgi.input"] = io.BytesIO(body)
+    stream = io.BytesIO(body)
+    environ["wsgi.input"] = stream
     environ["CONTENT_LENGTH"] = str(len(body))
-    request = request_class(environ)
-    picked = {name: environ[name] for name in env_vars if name in environ}
+    if request_class is _WsgiRequest:
+        # The default class: the same object, without reading the body back from the stream
+        # (left at its end, as reading it would have).
+        request = _WsgiRequest._with_body(environ, body)
+        stream.seek(0, 2)
+    else:
+        request = request_class(environ)
+    if env_vars:
+        picked = {name: environ[name] for name in env_vars if name in environ}
+    else:
+        picked = {}
     return request, picked
 
 
@@ -270,29 +287,37 @@ def _call(adapter, name, args):
     return getattr(adapter, name)(*(args if n is None else args[:n]))
 
 
-def _consent(consent_json):
-    c = json.loads(consent_json)
-    client = client_from_core(c["client"])
-    uri = c.get("redirect_uri")
-    if uri in client.redirect_uris:
-        client.redirect_uri = uri
-    return client, list(c.get("scopes") or [])
+def _client(args, redirect_uri):
+    """The consent's ``Client`` from the engine's pieces (identifier, secret, redirect URIs,
+    grants, response types), with the request's redirect URI chosen when it is registered."""
+    identifier, secret, uris, grants, types = args
+    client = Client(identifier=identifier, secret=secret, authorized_grants=grants,
+                    authorized_response_types=types, redirect_uris=uris)
+    if redirect_uri is not None and redirect_uri in uris:
+        client.redirect_uri = redirect_uri
+    return client
 
 
 def _authenticated(result):
+    """``(data, user_id)``; the engine converts both (what JSON cannot hold is an error)."""
+    if type(result) is tuple and len(result) == 2:
+        return result
     if isinstance(result, tuple) and len(result) == 2:
-        data, user_id = result
-    else:
-        data, user_id = result, None
-    return json.dumps(_jsonable(data)), json.dumps(_jsonable(user_id))
+        return tuple(result)
+    return result, None
 
 
-def site_denied(adapter, request, environ, consent_json):
+def to_json(value):
+    """The JSON text of an adapter's value the engine could not convert directly."""
+    return json.dumps(value)
+
+
+def site_denied(adapter, request, environ):
     return adapter.user_has_denied_access(request) is True
 
 
-def site_authenticate(adapter, request, environ, consent_json):
-    client, scopes = _consent(consent_json)
+def site_authenticate(adapter, request, environ, client, redirect_uri, scopes):
+    client = _client(client, redirect_uri)
     try:
         result = _call(adapter, "authenticate", (request, environ, scopes, client))
     except UserNotAuthenticated:
@@ -300,12 +325,18 @@ def site_authenticate(adapter, request, environ, consent_json):
     return _authenticated(result)
 
 
-def site_render(adapter, request, environ, consent_json, response_class):
-    from oauth2.web import Response
-    client, scopes = _consent(consent_json)
+_Response = None
+
+
+def site_render(adapter, request, environ, client, redirect_uri, scopes, response_class):
+    global _Response
+    if _Response is None:
+        # oauth2.web imports this module's package; by the first page it is loaded.
+        from oauth2.web import Response as _Response
+    client = _client(client, redirect_uri)
     response = response_class()
     page = _call(adapter, "render_auth_page", (request, response, environ, scopes, client))
-    if not isinstance(page, Response):
+    if not isinstance(page, _Response):
         raise TypeError("render_auth_page must return an oauth2.web.Response, got %r"
                         % type(page).__name__)
     body = page.body
@@ -316,8 +347,8 @@ def site_render(adapter, request, environ, consent_json, response_class):
     return int(page.status_code), [(str(k), str(v)) for k, v in page.headers.items()], str(body)
 
 
-def site_password(adapter, request, environ, login_json):
-    client, scopes = _consent(login_json)
+def site_password(adapter, request, environ, client, scopes):
+    client = _client(client, None)
     try:
         result = _call(adapter, "authenticate", (request, environ, scopes, client))
     except UserNotAuthenticated:

@@ -1,0 +1,237 @@
+"""The site-adapter path: the request object adapters get (parsed as python-oauth2 parsed it, built
+lazily), the consent's client and scopes, and adapter results of every JSON shape (converted
+without a JSON round trip, with json.dumps's rules for everything else)."""
+
+import io
+import json
+import random
+from urllib.parse import parse_qs
+
+import pytest
+
+import oauth2
+import oauth2.datatype
+import oauth2.error
+import oauth2.grant
+import oauth2.store.memory
+import oauth2.tokengenerator
+import oauth2.web
+import oauth2.web.wsgi
+from conftest import REDIRECT, make_provider, query_of
+
+
+def _parse_qs_first(raw):
+    return {name: values[0] for name, values in parse_qs(raw).items()}
+
+
+def _environ(method="GET", query="", body=b"", content_type="application/x-www-form-urlencoded"):
+    return {"REQUEST_METHOD": method, "PATH_INFO": "/token", "QUERY_STRING": query,
+            "CONTENT_TYPE": content_type, "CONTENT_LENGTH": str(len(body)),
+            "wsgi.input": io.BytesIO(body)}
+
+
+def test_request_params_match_parse_qs_on_random_input():
+    rng = random.Random(20261129)
+    alphabet = "ab=&+%;2Fé\x00 ZzC3%e9%E2%82%ac%zz%4"
+    cases = ["", "&", "=", "a", "a=", "=b", "a=1&a=2", "a=&a=2", "a+b=c+d", "%61=%62",
+             "x=%E2%82%AC", "x=%ff%fe", "k=v;w=z", "&&a=1&&", "a==b", "%=%", "a%2Bb=1+%2B+1"]
+    for _ in range(3000):
+        cases.append("".join(rng.choice(alphabet) for _ in range(rng.randint(0, 30))))
+    for raw in cases:
+        want = _parse_qs_first(raw)
+        assert oauth2.web.wsgi.Request(_environ(query=raw)).query_params == want, raw
+        body = raw.encode("utf-8")
+        post = oauth2.web.wsgi.Request(_environ("POST", body=body))
+        assert post.post_params == want, raw
+        assert post._raw_body == body
+
+
+def test_request_attributes_and_assignment():
+    r = oauth2.web.wsgi.Request(_environ("POST", query="a=1&b=2", body=b"c=3&c=4&d=",
+                                         content_type="application/x-www-form-urlencoded; x=y"))
+    assert (r.method, r.path, r.query_string) == ("POST", "/token", "a=1&b=2")
+    assert r.get_param("a") == "1" and r.get_param("zz", "d") == "d"
+    assert r.post_params == {"c": "3"} and r.post_param("d") is None
+    r.post_params = {"c": "9"}
+    r.query_params = {}
+    assert r.post_param("c") == "9" and r.get_param("a") is None
+    # Not a form: no post parameters, the body is still there.
+    j = oauth2.web.wsgi.Request(_environ("POST", body=b'{"a": 1}', content_type="application/json"))
+    assert j.post_params == {} and j._raw_body == b'{"a": 1}'
+    # A GET never reads the body.
+    g = oauth2.web.wsgi.Request(_environ("GET", body=b"a=1"))
+    assert g.post_params == {} and g._raw_body == b""
+
+
+class Recording(oauth2.web.AuthorizationCodeGrantSiteAdapter,
+                oauth2.web.ResourceOwnerGrantSiteAdapter):
+    """Returns whatever `result` holds and records what it was called with."""
+
+    result = ({}, 1)
+
+    def __init__(self):
+        self.seen = []
+
+    def authenticate(self, request, environ, scopes, client):
+        self.seen.append((request, environ, scopes, client))
+        return self.result
+
+    def render_auth_page(self, request, response, environ, scopes, client):
+        return response
+
+    def user_has_denied_access(self, request):
+        return False
+
+
+class StrSub(str):
+    pass
+
+
+class IntSub(int):
+    pass
+
+
+def _password_app(adapter, request_class=oauth2.web.wsgi.Request, env_vars=None):
+    token_store = oauth2.store.memory.TokenStore()
+    provider = make_provider(token_store=token_store)
+    provider.grant_types[2] = oauth2.grant.ResourceOwnerGrant(site_adapter=adapter,
+                                                             expires_in=120)
+    app = oauth2.web.wsgi.Application(provider=provider, request_class=request_class,
+                                      env_vars=env_vars)
+    return app, token_store
+
+
+def _nested(depth):
+    value = []
+    for _ in range(depth):
+        value = [value]
+    return value
+
+
+PASSWORD = {"grant_type": "password", "username": "alice", "password": "pw",
+            "client_id": "abc", "client_secret": "xyz", "scope": "read"}
+
+
+@pytest.mark.parametrize("data,user_id", [
+    ({}, 42),
+    ({"s": "x", "i": -3, "big": 2 ** 63 + 5, "f": 1.5, "whole": 2.0, "t": True, "f0": False,
+      "n": None, "l": [1, "a", [None]], "tu": (1, 2), "d": {"e": {}}}, "alice"),
+    ({"neg": -2 ** 64}, 10 ** 20),
+    ({1: "int key", None: "none key", True: "bool key", 2.5: "float key"}, None),
+    ({"sub": StrSub("x"), StrSub("k"): IntSub(7)}, IntSub(3)),
+    ([1, 2], [1, {"a": "b"}]),
+    ("just a string", 0),
+    ({"deep": _nested(70)}, "deep"),
+    ({"text": "é\u20ac\U0001f600\x00"}, "u"),
+])
+def test_adapter_results_are_stored_as_json_would_have_them(serve, data, user_id):
+    adapter = Recording()
+    adapter.result = (data, user_id)
+    app, store = _password_app(adapter)
+    s = serve("wsgiref", app=app)
+    r = s.post("/token", data=PASSWORD)
+    assert r.status_code == 200, r.text
+    token = store.fetch_by_token(r.json()["access_token"])
+    assert token.data == json.loads(json.dumps(data))
+    assert token.user_id == json.loads(json.dumps(user_id))
+
+
+def test_a_bare_result_is_data_without_a_user(serve):
+    adapter = Recording()
+    adapter.result = {"only": "data"}
+    app, store = _password_app(adapter)
+    r = serve("wsgiref", app=app).post("/token", data=PASSWORD)
+    token = store.fetch_by_token(r.json()["access_token"])
+    assert token.data == {"only": "data"} and token.user_id is None
+
+
+@pytest.mark.parametrize("data,error", [
+    ({"a": {1, 2}}, TypeError),
+    ({"when": object()}, TypeError),
+    ({(1, 2): "tuple key"}, TypeError),
+])
+def test_results_json_cannot_hold_are_logged_server_errors(serve, app_log_records, data, error):
+    adapter = Recording()
+    adapter.result = (data, "u")
+    app, store = _password_app(adapter)
+    r = serve("wsgiref", app=app).post("/token", data=PASSWORD)
+    assert r.status_code == 500 and r.json()["error"] == "server_error"
+    assert app_log_records[-1].name == "oauth2.application"
+    assert app_log_records[-1].exc_info[0] is error
+
+
+@pytest.mark.parametrize("value", [float("nan"), float("inf")])
+def test_non_finite_numbers_are_server_errors(serve, value):
+    adapter = Recording()
+    adapter.result = ({"x": value}, "u")
+    app, _ = _password_app(adapter)
+    r = serve("wsgiref", app=app).post("/token", data=PASSWORD)
+    assert r.status_code == 500 and r.json()["error"] == "server_error"
+
+
+def test_cyclic_result_is_a_logged_server_error(serve, app_log_records):
+    cyclic = {}
+    cyclic["me"] = [cyclic]
+    adapter = Recording()
+    adapter.result = (cyclic, "u")
+    app, _ = _password_app(adapter)
+    r = serve("wsgiref", app=app).post("/token", data=PASSWORD)
+    assert r.status_code == 500 and r.json()["error"] == "server_error"
+    assert app_log_records[-1].exc_info[0] is ValueError
+
+
+def test_consent_client_scopes_and_request_reach_the_adapter(serve):
+    adapter = Recording()
+    provider = make_provider()
+    provider.grant_types[0] = oauth2.grant.AuthorizationCodeGrant(
+        site_adapter=adapter, scopes=["read", "write"], default_scope="read")
+    s = serve("wsgiref", app=oauth2.web.wsgi.Application(provider=provider,
+                                                         env_vars=["REQUEST_METHOD", "NOT_THERE"]))
+    r = s.get("/authorize?response_type=code&client_id=abc&state=q&scope=read+write"
+              "&redirect_uri=" + REDIRECT.replace(":", "%3A").replace("/", "%2F"))
+    assert query_of(r.headers["Location"])["state"] == "q"
+    request, environ, scopes, client = adapter.seen[-1]
+    assert type(request) is oauth2.web.wsgi.Request
+    assert request.get_param("scope") == "read write" and request.get_param("state") == "q"
+    assert request.get_param("redirect_uri") == REDIRECT
+    assert environ == {"REQUEST_METHOD": "GET"}
+    assert scopes == ["read", "write"]
+    assert isinstance(client, oauth2.datatype.Client)
+    assert (client.identifier, client.secret, client.redirect_uris, client.redirect_uri) == (
+        "abc", "xyz", [REDIRECT], REDIRECT)
+    assert client.authorized_grants is None and client.authorized_response_types is None
+
+
+def test_custom_request_class_is_what_adapters_get(serve):
+    made = []
+
+    class MyRequest(oauth2.web.wsgi.Request):
+        def __init__(self, env):
+            super(MyRequest, self).__init__(env)
+            made.append(self)
+            self.extra = env.get("HTTP_X_EXTRA")
+
+    adapter = Recording()
+    app, _ = _password_app(adapter, request_class=MyRequest)
+    r = serve("wsgiref", app=app).post("/token", data=PASSWORD, headers={"X-Extra": "1"})
+    assert r.status_code == 200
+    request = adapter.seen[-1][0]
+    assert type(request) is MyRequest and made == [request]
+    assert request.extra == "1" and request.post_param("username") == "alice"
+    assert request.post_params == {k: v for k, v in PASSWORD.items()}
+
+
+def test_request_class_not_derived_from_ours(serve):
+    class Plain(object):
+        def __init__(self, env):
+            self.body = env["wsgi.input"].read(int(env["CONTENT_LENGTH"]))
+
+        def post_param(self, name, default=None):
+            return _parse_qs_first(self.body.decode()).get(name, default)
+
+    adapter = Recording()
+    app, _ = _password_app(adapter, request_class=Plain)
+    r = serve("wsgiref", app=app).post("/token", data=PASSWORD)
+    assert r.status_code == 200
+    request = adapter.seen[-1][0]
+    assert type(request) is Plain and request.post_param("password") == "pw"
