@@ -231,8 +231,10 @@ impl TokenStore for PyStore {
         user_id: &Value,
         _: Ctx<'_>,
     ) -> Result<Option<AccessToken>, HostError> {
-        let user = to_json(user_id)?;
         Python::with_gil(|py| {
+            // The user id as `json.loads` would give it, without the text in between.
+            let user =
+                value_to_py(py, user_id).map_err(|e| logged(py, self.support.bind(py), e))?;
             call_opt(
                 py,
                 &self.support,
@@ -289,6 +291,38 @@ fn client_args(c: &Client) -> ClientArgs<'_> {
             .as_ref()
             .map(|r| r.iter().map(|t| t.as_str()).collect()),
     )
+}
+
+/// The Python object `json.loads` makes of a JSON value.
+fn value_to_py<'py>(py: Python<'py>, v: &Value) -> PyResult<Bound<'py, PyAny>> {
+    Ok(match v {
+        Value::Null => py.None().into_bound(py),
+        Value::Bool(b) => PyBool::new(py, *b).to_owned().into_any(),
+        Value::Number(n) => {
+            if let Some(i) = n.as_i64() {
+                i.into_pyobject(py)?.into_any()
+            } else if let Some(u) = n.as_u64() {
+                u.into_pyobject(py)?.into_any()
+            } else {
+                n.as_f64().unwrap_or(f64::NAN).into_pyobject(py)?.into_any()
+            }
+        }
+        Value::String(s) => PyString::new(py, s).into_any(),
+        Value::Array(items) => {
+            let list = PyList::empty(py);
+            for item in items {
+                list.append(value_to_py(py, item)?)?;
+            }
+            list.into_any()
+        }
+        Value::Object(map) => {
+            let dict = PyDict::new(py);
+            for (k, item) in map {
+                dict.set_item(k, value_to_py(py, item)?)?;
+            }
+            dict.into_any()
+        }
+    })
 }
 
 /// Deeper than this, a value takes the JSON path (whose parser has its own nesting limit), so

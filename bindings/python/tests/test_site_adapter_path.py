@@ -235,3 +235,43 @@ def test_request_class_not_derived_from_ours(serve):
     assert r.status_code == 200
     request = adapter.seen[-1][0]
     assert type(request) is Plain and request.post_param("password") == "pw"
+
+
+class ExistingTokens(oauth2.store.memory.TokenStore):
+    """A Python store (it overrides a store method) that answers unique-token lookups itself."""
+
+    def __init__(self):
+        super(ExistingTokens, self).__init__()
+        self.asked = []
+        self.saved = {}
+
+    def save_token(self, access_token):
+        self.saved[access_token.token] = access_token
+
+    def fetch_existing_token_of_user(self, client_id, grant_type, user_id):
+        self.asked.append((client_id, grant_type, user_id))
+        for token in self.saved.values():
+            if (token.client_id, token.grant_type, token.user_id) == (client_id, grant_type,
+                                                                       user_id):
+                return token
+        raise oauth2.error.AccessTokenNotFound
+
+
+@pytest.mark.parametrize("user_id", [42, "alice", 2 ** 63 + 1, 1.5, True,
+                                     {"id": 7, "roles": ["a", None], "w": 0.25}])
+def test_unique_tokens_hand_the_store_the_user_id_as_python(serve, user_id):
+    adapter = Recording()
+    adapter.result = ({"k": "v"}, user_id)
+    store = ExistingTokens()
+    provider = make_provider(token_store=store)
+    provider.grant_types[2] = oauth2.grant.ResourceOwnerGrant(site_adapter=adapter,
+                                                             expires_in=120)
+    provider.enable_unique_tokens()
+    s = serve("wsgiref", app=oauth2.web.wsgi.Application(provider=provider))
+    first = s.post("/token", data=PASSWORD).json()
+    second = s.post("/token", data=PASSWORD).json()
+    assert first["access_token"] == second["access_token"]
+    assert len(store.saved) == 1
+    client_id, grant_type, seen = store.asked[-1]
+    assert (client_id, grant_type) == ("abc", "password")
+    assert seen == user_id and type(seen) is type(user_id)

@@ -192,9 +192,9 @@ def token_consume_refresh(store, refresh_token):
     return found
 
 
-def token_existing(store, client_id, grant_type, user_id_json):
+def token_existing(store, client_id, grant_type, user_id):
     try:
-        found = store.fetch_existing_token_of_user(client_id, grant_type, json.loads(user_id_json))
+        found = store.fetch_existing_token_of_user(client_id, grant_type, user_id)
     except AccessTokenNotFound:
         return None
     return None if found is None else _dump(token_to_core(found))
