@@ -562,6 +562,25 @@ impl CodeStore for CallbackStore {
     }
 }
 
+impl CallbackStore {
+    /// A refresh-token lookup (`op` fetches or takes), checked to be about `refresh_token`.
+    fn refresh_lookup(
+        &self,
+        op: Op,
+        name: &'static str,
+        refresh_token: &str,
+        ctx: Ctx<'_>,
+    ) -> Result<Lookup<AccessToken>, HostError> {
+        if !c_safe(refresh_token) {
+            return Ok(Lookup::Missing);
+        }
+        let w: LookupWire<AccessToken> =
+            self.0
+                .query(op, CallCtx::of(ctx), refresh_token.as_bytes())?;
+        check_refresh(Lookup::from(w), refresh_token, name)
+    }
+}
+
 impl TokenStore for CallbackStore {
     fn save_token(&self, token: &AccessToken, ctx: Ctx<'_>) -> Result<(), HostError> {
         self.0
@@ -593,15 +612,12 @@ impl TokenStore for CallbackStore {
         refresh_token: &str,
         ctx: Ctx<'_>,
     ) -> Result<Lookup<AccessToken>, HostError> {
-        if !c_safe(refresh_token) {
-            return Ok(Lookup::Missing);
-        }
-        let w: LookupWire<AccessToken> = self.0.query(
+        self.refresh_lookup(
             Op::FetchByRefresh,
-            CallCtx::of(ctx),
-            refresh_token.as_bytes(),
-        )?;
-        check_refresh(Lookup::from(w), refresh_token, "fetch_by_refresh_token")
+            "fetch_by_refresh_token",
+            refresh_token,
+            ctx,
+        )
     }
 
     fn consume_refresh_token(
@@ -609,15 +625,12 @@ impl TokenStore for CallbackStore {
         refresh_token: &str,
         ctx: Ctx<'_>,
     ) -> Result<Lookup<AccessToken>, HostError> {
-        if !c_safe(refresh_token) {
-            return Ok(Lookup::Missing);
-        }
-        let w: LookupWire<AccessToken> = self.0.query(
+        self.refresh_lookup(
             Op::ConsumeRefresh,
-            CallCtx::of(ctx),
-            refresh_token.as_bytes(),
-        )?;
-        check_refresh(Lookup::from(w), refresh_token, "consume_refresh_token")
+            "consume_refresh_token",
+            refresh_token,
+            ctx,
+        )
     }
 
     fn fetch_existing_token_of_user(
