@@ -292,8 +292,9 @@ impl Engine {
             }
             _ => None,
         };
+        let family = t.family.unwrap_or_else(|| access.clone());
         let record = AccessToken {
-            token: access.clone(),
+            token: access,
             client_id: t.client.client_id.clone(),
             grant_type: t.grant_type,
             scopes: t.scopes,
@@ -304,7 +305,7 @@ impl Engine {
                 .as_ref()
                 .and_then(|(_, life)| (*life > 0).then(|| now + *life as i64)),
             refresh_token: refresh.map(|(rt, _)| rt),
-            family: t.family.unwrap_or_else(|| access.clone()),
+            family,
         };
         self.storage
             .tokens

@@ -1,6 +1,7 @@
 //! The authorization-code grant's token request (RFC 6749 §4.1.3, RFC 7636 §4.5).
 
 use super::{BodyOrder, Granted};
+use crate::config::Grant;
 use crate::engine::{Engine, TokenRequest};
 use crate::error::OAuthError;
 use crate::form::Params;
@@ -13,12 +14,9 @@ impl Engine {
         &self,
         req: &Request<'_>,
         form: &Params<'_>,
+        grant: &Grant,
     ) -> Result<Granted, OAuthError> {
         let client = self.authenticate_client(req, form, Some(GrantType::AuthorizationCode))?;
-        let grant = self
-            .s
-            .grant(GrantType::AuthorizationCode)
-            .ok_or_else(OAuthError::server_error)?;
         let code = form
             .get("code")
             .ok_or_else(|| OAuthError::invalid_request("Missing code parameter"))?;

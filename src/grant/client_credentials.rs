@@ -3,6 +3,7 @@
 use serde_json::Value;
 
 use super::{BodyOrder, Granted};
+use crate::config::Grant;
 use crate::engine::{Engine, TokenRequest};
 use crate::error::OAuthError;
 use crate::form::Params;
@@ -14,6 +15,7 @@ impl Engine {
         &self,
         req: &Request<'_>,
         form: &Params<'_>,
+        grant: &Grant,
     ) -> Result<Granted, OAuthError> {
         let client = self.authenticate_client(req, form, Some(GrantType::ClientCredentials))?;
         if client.is_public() {
@@ -21,10 +23,6 @@ impl Engine {
                 "Public clients cannot use the client_credentials grant",
             ));
         }
-        let grant = self
-            .s
-            .grant(GrantType::ClientCredentials)
-            .ok_or_else(OAuthError::server_error)?;
         let scopes =
             grant
                 .scope

@@ -65,14 +65,16 @@ impl Engine {
         let unsupported =
             || OAuthError::new(ErrorCode::UnsupportedGrantType, "Grant type not supported");
         let grant_type = GrantType::parse(raw).ok_or_else(unsupported)?;
-        if grant_type == GrantType::Implicit || self.s.grant(grant_type).is_none() {
-            return Err(unsupported());
-        }
+        // The grant's settings are looked up once here and handed on.
+        let grant = match self.s.grant(grant_type) {
+            Some(g) if grant_type != GrantType::Implicit => g,
+            _ => return Err(unsupported()),
+        };
         match grant_type {
-            GrantType::AuthorizationCode => self.authorization_code_grant(req, &form),
-            GrantType::Password => self.password_grant(req, &form),
-            GrantType::ClientCredentials => self.client_credentials_grant(req, &form),
-            GrantType::RefreshToken => self.refresh_token_grant(req, &form),
+            GrantType::AuthorizationCode => self.authorization_code_grant(req, &form, grant),
+            GrantType::Password => self.password_grant(req, &form, grant),
+            GrantType::ClientCredentials => self.client_credentials_grant(req, &form, grant),
+            GrantType::RefreshToken => self.refresh_token_grant(req, &form, grant),
             GrantType::Implicit => Err(unsupported()),
         }
     }

@@ -1,6 +1,7 @@
 //! The resource-owner password credentials grant (RFC 6749 §4.3), `legacy` profile only.
 
 use super::{BodyOrder, Granted};
+use crate::config::Grant;
 use crate::engine::{normalize_data, Engine, TokenRequest};
 use crate::error::OAuthError;
 use crate::form::Params;
@@ -13,12 +14,9 @@ impl Engine {
         &self,
         req: &Request<'_>,
         form: &Params<'_>,
+        grant: &Grant,
     ) -> Result<Granted, OAuthError> {
         let client = self.authenticate_client(req, form, Some(GrantType::Password))?;
-        let grant = self
-            .s
-            .grant(GrantType::Password)
-            .ok_or_else(OAuthError::server_error)?;
         let username = form
             .get("username")
             .ok_or_else(|| OAuthError::invalid_request("Missing username parameter"))?;

@@ -1,6 +1,7 @@
 //! The refresh-token grant (RFC 6749 §6), with rotation and replay detection (RFC 9700 §4.14).
 
 use super::{BodyOrder, Granted};
+use crate::config::Grant;
 use crate::engine::{Engine, TokenRequest};
 use crate::error::OAuthError;
 use crate::form::Params;
@@ -13,15 +14,12 @@ impl Engine {
         &self,
         req: &Request<'_>,
         form: &Params<'_>,
+        refresh_grant: &Grant,
     ) -> Result<Granted, OAuthError> {
         let refresh_token = form
             .get("refresh_token")
             .ok_or_else(|| OAuthError::invalid_request("Missing refresh_token parameter"))?;
         let client = self.authenticate_client(req, form, Some(GrantType::RefreshToken))?;
-        let refresh_grant = self
-            .s
-            .grant(GrantType::RefreshToken)
-            .ok_or_else(OAuthError::server_error)?;
         let tokens = &self.storage.tokens;
         let replayed = |family: &str| -> OAuthError {
             // A used refresh token came back: someone holds a copy. Revoke the whole grant (R24).
