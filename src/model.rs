@@ -213,16 +213,27 @@ impl AccessToken {
 
     /// When the record is of no more use to anyone and may be purged.
     pub fn dead_after(&self) -> Option<i64> {
-        match (
+        dead_after(
             self.expires_at,
             self.refresh_token.is_some(),
             self.refresh_expires_at,
-        ) {
-            (None, _, _) => None,
-            (Some(a), false, _) => Some(a),
-            (Some(_), true, None) => None,
-            (Some(a), true, Some(r)) => Some(a.max(r)),
-        }
+        )
+    }
+}
+
+/// When a token record may be purged: once its access token and, if it has one, its refresh
+/// token have both expired (`None`: never, by time alone). Shared by every backend so that they
+/// agree.
+pub fn dead_after(
+    expires_at: Option<i64>,
+    has_refresh: bool,
+    refresh_expires_at: Option<i64>,
+) -> Option<i64> {
+    match (expires_at, has_refresh, refresh_expires_at) {
+        (None, _, _) => None,
+        (Some(a), false, _) => Some(a),
+        (Some(_), true, None) => None,
+        (Some(a), true, Some(r)) => Some(a.max(r)),
     }
 }
 

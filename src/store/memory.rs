@@ -6,29 +6,42 @@
 //! write drops a few expired entries of the shard it touched, so expiry costs O(log n) per entry
 //! and no request ever sweeps a whole shard.
 //!
+//! Memory: a live token is one [`Record`] shared by every index that finds it. Its token and
+//! refresh-token strings are allocated once and shared (`Arc<str>`) by the record, the map keys
+//! and the expiry heap; client ids are interned; the per-user index is keyed by a 64-bit hash
+//! and holds the record itself. A live refresh token has no deadline of its own: it goes with
+//! its record. That keeps a token with a refresh token and a user at about 600 bytes
+//! (docs/benchmarks.md, "Memory").
+//!
 //! Grant families are not indexed (that would cost every token an entry): revoking a family
 //! records its id, and records of a revoked family are treated as gone when they are next
 //! looked up, and dropped by the purge. Revocations are rare security events, so the set stays
 //! small, and while it is empty a lookup does not even consult it.
 
+use std::borrow::Cow;
 use std::cmp::Reverse;
+use std::collections::hash_map::RandomState;
 use std::collections::{BinaryHeap, HashMap, HashSet};
+use std::hash::{BuildHasher, BuildHasherDefault, Hasher};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 
 use serde_json::Value;
 
-use super::{unique_key, ClientStore, CodeStore, TokenStore};
+use super::{ClientStore, CodeStore, TokenStore};
 use crate::clock::{Clock, SystemClock};
 use crate::error::HostError;
 use crate::http::Ctx;
-use crate::model::{AccessToken, AuthorizationCode, Client, GrantType, Lookup};
+use crate::model::{dead_after, AccessToken, AuthorizationCode, Client, GrantType, Lookup};
 
 const SHARDS: usize = 32;
 /// At most this many expired entries are dropped by one write, to bound its latency.
 const EXPIRE_PER_WRITE: usize = 4;
 /// How long a used refresh token without an expiry is remembered, to recognise its replay.
 const TOMBSTONE_SECS: i64 = 30 * 24 * 3600;
+/// Client ids are interned up to this many distinct ones; past it (only a host saving tokens
+/// for ever new client ids gets there) each record keeps its own copy, so the set stays small.
+const MAX_INTERNED_CLIENT_IDS: usize = 4096;
 
 /// When an entry may be forgotten (`None`: not by time).
 trait Deadline {
@@ -37,23 +50,27 @@ trait Deadline {
 
 /// One shard: the entries, and a heap of (deadline, key) with the earliest on top. A key may be
 /// in the heap more than once (its deadline changed); only the entry's current deadline counts.
+/// The heap shares the key's allocation with the map.
 struct Shard<V> {
-    map: HashMap<String, V>,
-    queue: BinaryHeap<Reverse<(i64, String)>>,
+    map: HashMap<Arc<str>, V>,
+    queue: BinaryHeap<Reverse<(i64, Arc<str>)>>,
 }
 
 impl<V: Deadline> Shard<V> {
-    fn insert(&mut self, key: String, value: V) {
+    /// Inserts `value` under `key`; returns the entry it replaced.
+    fn insert(&mut self, key: Arc<str>, value: V) -> Option<V> {
         if let Some(d) = value.deadline() {
             self.queue.push(Reverse((d, key.clone())));
         }
-        self.map.insert(key, value);
+        self.map.insert(key, value)
     }
 
     /// Queues `key` again after its entry's deadline changed.
     fn reschedule(&mut self, key: &str) {
-        if let Some(d) = self.map.get(key).and_then(Deadline::deadline) {
-            self.queue.push(Reverse((d, key.to_owned())));
+        if let Some((k, v)) = self.map.get_key_value(key) {
+            if let Some(d) = v.deadline() {
+                self.queue.push(Reverse((d, k.clone())));
+            }
         }
     }
 
@@ -70,11 +87,11 @@ impl<V: Deadline> Shard<V> {
             };
             let due = self
                 .map
-                .get(&key)
+                .get(&*key)
                 .and_then(Deadline::deadline)
                 .is_some_and(|d| d <= now);
             if due {
-                if let Some(v) = self.map.remove(&key) {
+                if let Some(v) = self.map.remove(&*key) {
                     gone.push(v);
                 }
             }
@@ -84,7 +101,7 @@ impl<V: Deadline> Shard<V> {
 }
 
 impl<V> std::ops::Deref for Shard<V> {
-    type Target = HashMap<String, V>;
+    type Target = HashMap<Arc<str>, V>;
     fn deref(&self) -> &Self::Target {
         &self.map
     }
@@ -111,6 +128,12 @@ fn shard_of(key: &str) -> usize {
     (h ^ (h >> 29)) as usize % SHARDS
 }
 
+/// A poisoned lock is safe to keep using here: every update is a single map operation, so a
+/// panic while a shard was held cannot leave a half-written entry.
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
 impl<V> Sharded<V> {
     fn new() -> Self {
         Sharded {
@@ -126,9 +149,7 @@ impl<V> Sharded<V> {
     }
 
     fn lock_index(&self, i: usize) -> MutexGuard<'_, Shard<V>> {
-        // A panic while a shard was held cannot leave a half-written entry (every update is a
-        // single map operation), so a poisoned lock is safe to keep using.
-        self.shards[i].lock().unwrap_or_else(|p| p.into_inner())
+        lock(&self.shards[i])
     }
 
     fn lock(&self, key: &str) -> MutexGuard<'_, Shard<V>> {
@@ -154,30 +175,157 @@ impl Deadline for CodeEntry {
     }
 }
 
+/// An access token as this store keeps it: [`AccessToken`] with its strings shared.
+struct Record {
+    token: Arc<str>,
+    refresh_token: Option<Arc<str>>,
+    client_id: Arc<str>,
+    /// The token's own string when the family is named after it, as new grants are.
+    family: Arc<str>,
+    scopes: Box<[String]>,
+    data: Value,
+    user_id: Option<Value>,
+    expires_at: Option<i64>,
+    refresh_expires_at: Option<i64>,
+    grant_type: GrantType,
+}
+
+impl Record {
+    fn to_model(&self) -> AccessToken {
+        AccessToken {
+            token: self.token.to_string(),
+            client_id: self.client_id.to_string(),
+            grant_type: self.grant_type,
+            scopes: self.scopes.to_vec(),
+            data: self.data.clone(),
+            user_id: self.user_id.clone(),
+            expires_at: self.expires_at,
+            refresh_token: self.refresh_token.as_deref().map(str::to_owned),
+            refresh_expires_at: self.refresh_expires_at,
+            family: self.family.to_string(),
+        }
+    }
+}
+
+impl Deadline for Arc<Record> {
+    fn deadline(&self) -> Option<i64> {
+        dead_after(
+            self.expires_at,
+            self.refresh_token.is_some(),
+            self.refresh_expires_at,
+        )
+    }
+}
+
+/// What a used refresh token leaves behind, to recognise its replay.
+struct Tomb {
+    family: Arc<str>,
+    until: i64,
+}
+
 enum RefreshEntry {
-    Live(Arc<AccessToken>),
-    Used { family: String, until: i64 },
+    Live(Arc<Record>),
+    /// Boxed: tombstones are the rarer entry, and this keeps every entry two words.
+    Used(Box<Tomb>),
 }
 
 impl Deadline for RefreshEntry {
     fn deadline(&self) -> Option<i64> {
         match self {
-            RefreshEntry::Live(t) => t.refresh_expires_at,
-            RefreshEntry::Used { until, .. } => Some(*until),
+            // Removed with its record (which outlives it); the engine checks its expiry.
+            RefreshEntry::Live(_) => None,
+            RefreshEntry::Used(tomb) => Some(tomb.until),
         }
     }
 }
 
-impl Deadline for Arc<AccessToken> {
-    fn deadline(&self) -> Option<i64> {
-        self.dead_after()
+/// A user id as the per-user index compares it: python-oauth2 keyed users by their text, so
+/// `"7"` and `7` are the same user.
+fn user_text(user: &Value) -> Cow<'_, str> {
+    match user {
+        Value::String(s) => Cow::Borrowed(s),
+        other => Cow::Owned(other.to_string()),
     }
 }
 
-/// Unique-token entries go when their token does.
-impl Deadline for String {
-    fn deadline(&self) -> Option<i64> {
-        None
+/// A hasher for keys that already are hashes.
+#[derive(Default)]
+struct Prehashed(u64);
+
+impl Hasher for Prehashed {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = self.0.rotate_left(8) ^ b as u64;
+        }
+    }
+    fn write_u64(&mut self, v: u64) {
+        self.0 = v;
+    }
+}
+
+type UserShard = HashMap<u64, Arc<Record>, BuildHasherDefault<Prehashed>>;
+
+/// The newest token of each (client, grant, user), for unique tokens. Keyed by a keyed 64-bit
+/// hash of the three instead of a string built from them: every hit is checked against the
+/// record, so a collision can only make two users share a slot, which costs the one whose entry
+/// was replaced the reuse of their token (a new one is issued), never another user's token.
+struct UserIndex {
+    hasher: RandomState,
+    shards: Box<[Mutex<UserShard>]>,
+}
+
+impl UserIndex {
+    fn new() -> Self {
+        UserIndex {
+            hasher: RandomState::new(),
+            shards: (0..SHARDS)
+                .map(|_| Mutex::new(UserShard::default()))
+                .collect(),
+        }
+    }
+
+    fn key(&self, client_id: &str, grant_type: GrantType, user: &Value) -> u64 {
+        self.hasher
+            .hash_one((client_id, grant_type.as_str(), &*user_text(user)))
+    }
+
+    /// The shard of a key: bits the map itself uses neither for its buckets (the low ones) nor
+    /// for its control bytes (the top seven).
+    fn shard(&self, key: u64) -> MutexGuard<'_, UserShard> {
+        lock(&self.shards[(key >> 32) as usize % SHARDS])
+    }
+
+    fn insert(&self, record: &Arc<Record>) {
+        if let Some(user) = &record.user_id {
+            let key = self.key(&record.client_id, record.grant_type, user);
+            self.shard(key).insert(key, record.clone());
+        }
+    }
+
+    fn get(&self, client_id: &str, grant_type: GrantType, user: &Value) -> Option<Arc<Record>> {
+        let key = self.key(client_id, grant_type, user);
+        let found = self.shard(key).get(&key).cloned()?;
+        let same = found.grant_type == grant_type
+            && &*found.client_id == client_id
+            && found
+                .user_id
+                .as_ref()
+                .is_some_and(|u| user_text(u) == user_text(user));
+        same.then_some(found)
+    }
+
+    /// Drops the entry of `record`'s user if it still points at `record`.
+    fn forget(&self, record: &Arc<Record>) {
+        if let Some(user) = &record.user_id {
+            let key = self.key(&record.client_id, record.grant_type, user);
+            let mut shard = self.shard(key);
+            if shard.get(&key).is_some_and(|r| Arc::ptr_eq(r, record)) {
+                shard.remove(&key);
+            }
+        }
     }
 }
 
@@ -185,9 +333,10 @@ impl Deadline for String {
 pub struct MemoryStore {
     clients: RwLock<HashMap<String, Arc<Client>>>,
     codes: Sharded<CodeEntry>,
-    tokens: Sharded<Arc<AccessToken>>,
+    tokens: Sharded<Arc<Record>>,
     refresh: Sharded<RefreshEntry>,
-    unique: Sharded<String>,
+    users: UserIndex,
+    client_ids: RwLock<HashSet<Arc<str>>>,
     revoked_families: RwLock<HashSet<String>>,
     any_revoked: AtomicBool,
     clock: Arc<dyn Clock>,
@@ -211,7 +360,8 @@ impl MemoryStore {
             codes: Sharded::new(),
             tokens: Sharded::new(),
             refresh: Sharded::new(),
-            unique: Sharded::new(),
+            users: UserIndex::new(),
+            client_ids: RwLock::new(HashSet::new()),
             revoked_families: RwLock::new(HashSet::new()),
             any_revoked: AtomicBool::new(false),
             clock,
@@ -254,9 +404,52 @@ impl MemoryStore {
             self.codes.lock_index(i).expire(now, usize::MAX);
             self.refresh.lock_index(i).expire(now, usize::MAX);
             let dead = self.tokens.lock_index(i).expire(now, usize::MAX);
-            for t in dead {
-                self.forget_indexes(&t);
+            for record in dead {
+                self.forget_indexes(&record);
             }
+        }
+    }
+
+    /// The shared copy of a client id.
+    fn intern_client_id(&self, client_id: &str) -> Arc<str> {
+        let read = self.client_ids.read().unwrap_or_else(|p| p.into_inner());
+        if let Some(id) = read.get(client_id) {
+            return id.clone();
+        }
+        drop(read);
+        let mut set = self.client_ids.write().unwrap_or_else(|p| p.into_inner());
+        if let Some(id) = set.get(client_id) {
+            return id.clone();
+        }
+        let id: Arc<str> = Arc::from(client_id);
+        if set.len() < MAX_INTERNED_CLIENT_IDS {
+            set.insert(id.clone());
+        }
+        id
+    }
+
+    fn record_of(&self, t: &AccessToken) -> Record {
+        let token: Arc<str> = Arc::from(t.token.as_str());
+        let refresh_token: Option<Arc<str>> = t.refresh_token.as_deref().map(Arc::from);
+        let family = if t.family == t.token {
+            token.clone()
+        } else {
+            match &refresh_token {
+                Some(r) if **r == *t.family => r.clone(),
+                _ => Arc::from(t.family.as_str()),
+            }
+        };
+        Record {
+            client_id: self.intern_client_id(&t.client_id),
+            token,
+            refresh_token,
+            family,
+            scopes: t.scopes.clone().into_boxed_slice(),
+            data: t.data.clone(),
+            user_id: t.user_id.clone(),
+            expires_at: t.expires_at,
+            refresh_expires_at: t.refresh_expires_at,
+            grant_type: t.grant_type,
         }
     }
 
@@ -270,37 +463,37 @@ impl MemoryStore {
                 .contains(family)
     }
 
-    /// `t` unless its family was revoked, in which case the record is dropped on the way.
-    fn live(&self, t: &Arc<AccessToken>) -> Option<AccessToken> {
-        if self.is_revoked(&t.family) {
-            self.remove_record(t);
+    /// `record` unless its family was revoked, in which case it is dropped on the way.
+    fn live(&self, record: &Arc<Record>) -> Option<AccessToken> {
+        if self.is_revoked(&record.family) {
+            self.remove_record(record);
             return None;
         }
-        Some((**t).clone())
+        Some(record.to_model())
     }
 
-    /// Drops the unique-token entry that points at `t`.
-    fn forget_indexes(&self, t: &AccessToken) {
-        if let Some(user) = &t.user_id {
-            let key = unique_key(&t.client_id, t.grant_type, user);
-            let mut shard = self.unique.lock(&key);
-            if shard.get(&key).is_some_and(|v| *v == t.token) {
-                shard.remove(&key);
-            }
-        }
-    }
-
-    fn remove_record(&self, t: &AccessToken) {
-        self.tokens.lock(&t.token).remove(&t.token);
-        if let Some(rt) = &t.refresh_token {
+    /// Drops the refresh-token and per-user entries that point at `record`.
+    fn forget_indexes(&self, record: &Arc<Record>) {
+        if let Some(rt) = &record.refresh_token {
             let mut shard = self.refresh.lock(rt);
-            if let Some(RefreshEntry::Live(live)) = shard.get(rt) {
-                if live.token == t.token {
-                    shard.remove(rt);
-                }
+            if matches!(shard.get(&**rt), Some(RefreshEntry::Live(r)) if Arc::ptr_eq(r, record)) {
+                shard.remove(&**rt);
             }
         }
-        self.forget_indexes(t);
+        self.users.forget(record);
+    }
+
+    fn remove_record(&self, record: &Arc<Record>) {
+        {
+            let mut shard = self.tokens.lock(&record.token);
+            if shard
+                .get(&*record.token)
+                .is_some_and(|r| Arc::ptr_eq(r, record))
+            {
+                shard.remove(&*record.token);
+            }
+        }
+        self.forget_indexes(record);
     }
 }
 
@@ -319,7 +512,7 @@ impl CodeStore for MemoryStore {
     fn save_code(&self, code: &AuthorizationCode, _ctx: Ctx<'_>) -> Result<(), HostError> {
         let now = self.clock.now();
         let mut shard = self.codes.lock(&code.code);
-        shard.insert(code.code.clone(), CodeEntry::Live(code.clone()));
+        shard.insert(Arc::from(code.code.as_str()), CodeEntry::Live(code.clone()));
         shard.expire(now, EXPIRE_PER_WRITE);
         Ok(())
     }
@@ -354,22 +547,20 @@ impl CodeStore for MemoryStore {
 impl TokenStore for MemoryStore {
     fn save_token(&self, token: &AccessToken, _ctx: Ctx<'_>) -> Result<(), HostError> {
         let now = self.clock.now();
-        let t = Arc::new(token.clone());
-        if let Some(rt) = &t.refresh_token {
+        let record = Arc::new(self.record_of(token));
+        if let Some(rt) = &record.refresh_token {
             let mut shard = self.refresh.lock(rt);
-            shard.insert(rt.clone(), RefreshEntry::Live(t.clone()));
+            shard.insert(rt.clone(), RefreshEntry::Live(record.clone()));
             shard.expire(now, EXPIRE_PER_WRITE);
         }
-        if let Some(user) = &t.user_id {
-            let key = unique_key(&t.client_id, t.grant_type, user);
-            self.unique.lock(&key).insert(key, t.token.clone());
-        }
-        let dead = {
-            let mut shard = self.tokens.lock(&t.token);
-            shard.insert(t.token.clone(), t);
-            shard.expire(now, EXPIRE_PER_WRITE)
+        self.users.insert(&record);
+        let (replaced, dead) = {
+            let mut shard = self.tokens.lock(&record.token);
+            let replaced = shard.insert(record.token.clone(), record);
+            (replaced, shard.expire(now, EXPIRE_PER_WRITE))
         };
-        for old in dead {
+        // A record saved again under the same token replaces the old one whole.
+        for old in replaced.into_iter().chain(dead) {
             self.forget_indexes(&old);
         }
         Ok(())
@@ -381,7 +572,7 @@ impl TokenStore for MemoryStore {
         _ctx: Ctx<'_>,
     ) -> Result<Option<AccessToken>, HostError> {
         let found = self.tokens.lock(token).get(token).cloned();
-        Ok(found.and_then(|t| self.live(&t)))
+        Ok(found.and_then(|r| self.live(&r)))
     }
 
     fn fetch_by_refresh_token(
@@ -390,14 +581,14 @@ impl TokenStore for MemoryStore {
         _ctx: Ctx<'_>,
     ) -> Result<Lookup<AccessToken>, HostError> {
         let entry = match self.refresh.lock(refresh_token).get(refresh_token) {
-            Some(RefreshEntry::Live(t)) => Ok(t.clone()),
-            Some(RefreshEntry::Used { family, .. }) => Err(Lookup::Used {
-                family: family.clone(),
+            Some(RefreshEntry::Live(r)) => Ok(r.clone()),
+            Some(RefreshEntry::Used(tomb)) => Err(Lookup::Used {
+                family: tomb.family.to_string(),
             }),
             None => Err(Lookup::Missing),
         };
         Ok(match entry {
-            Ok(t) => self.live(&t).map_or(Lookup::Missing, Lookup::Found),
+            Ok(r) => self.live(&r).map_or(Lookup::Missing, Lookup::Found),
             Err(lookup) => lookup,
         })
     }
@@ -411,29 +602,33 @@ impl TokenStore for MemoryStore {
         let Some(entry) = shard.get_mut(refresh_token) else {
             return Ok(Lookup::Missing);
         };
-        Ok(match entry {
-            RefreshEntry::Used { family, .. } => Lookup::Used {
-                family: family.clone(),
-            },
-            RefreshEntry::Live(t) if self.is_revoked(&t.family) => {
-                shard.remove(refresh_token);
-                Lookup::Missing
+        let taken = match entry {
+            RefreshEntry::Used(tomb) => {
+                return Ok(Lookup::Used {
+                    family: tomb.family.to_string(),
+                })
             }
-            RefreshEntry::Live(t) => {
-                let until = t
+            RefreshEntry::Live(r) if self.is_revoked(&r.family) => {
+                shard.remove(refresh_token);
+                return Ok(Lookup::Missing);
+            }
+            RefreshEntry::Live(r) => {
+                let until = r
                     .refresh_expires_at
                     .unwrap_or_else(|| self.clock.now() + TOMBSTONE_SECS);
-                let tomb = RefreshEntry::Used {
-                    family: t.family.clone(),
+                let tomb = RefreshEntry::Used(Box::new(Tomb {
+                    family: r.family.clone(),
                     until,
-                };
-                let taken = match std::mem::replace(entry, tomb) {
-                    RefreshEntry::Live(t) => Lookup::Found((*t).clone()),
-                    RefreshEntry::Used { family, .. } => Lookup::Used { family },
-                };
-                shard.reschedule(refresh_token);
-                taken
+                }));
+                std::mem::replace(entry, tomb)
             }
+        };
+        shard.reschedule(refresh_token);
+        Ok(match taken {
+            RefreshEntry::Live(r) => Lookup::Found(r.to_model()),
+            RefreshEntry::Used(tomb) => Lookup::Used {
+                family: tomb.family.to_string(),
+            },
         })
     }
 
@@ -444,22 +639,20 @@ impl TokenStore for MemoryStore {
         user_id: &Value,
         _ctx: Ctx<'_>,
     ) -> Result<Option<AccessToken>, HostError> {
-        let key = unique_key(client_id, grant_type, user_id);
-        let Some(token) = self.unique.lock(&key).get(&key).cloned() else {
+        let Some(record) = self.users.get(client_id, grant_type, user_id) else {
             return Ok(None);
         };
-        let found = self.tokens.lock(&token).get(&token).cloned();
-        Ok(found.and_then(|t| self.live(&t)))
+        Ok(self.live(&record))
     }
 
     fn revoke_token(&self, token: &str, _ctx: Ctx<'_>) -> Result<(), HostError> {
         let by_access = self.tokens.lock(token).get(token).cloned();
         let record = by_access.or_else(|| match self.refresh.lock(token).get(token) {
-            Some(RefreshEntry::Live(t)) => Some(t.clone()),
+            Some(RefreshEntry::Live(r)) => Some(r.clone()),
             _ => None,
         });
-        if let Some(t) = record {
-            self.remove_record(&t);
+        if let Some(r) = record {
+            self.remove_record(&r);
         }
         Ok(())
     }
@@ -497,18 +690,163 @@ mod tests {
             ("c", None),
             ("d", Some(20)),
         ] {
-            shard.insert(k.to_owned(), At(d));
+            shard.insert(Arc::from(k), At(d));
         }
         assert_eq!(shard.expire(25, 1).len(), 1);
         assert!(!shard.contains_key("b") && shard.contains_key("d"));
         assert_eq!(shard.expire(25, 10).len(), 1);
         assert!(!shard.contains_key("d"));
         // A deadline moved later is honoured: the stale heap entry is skipped.
-        shard.map.insert("a".into(), At(Some(100)));
+        shard.map.insert(Arc::from("a"), At(Some(100)));
         shard.reschedule("a");
         assert!(shard.expire(50, 10).is_empty());
         assert_eq!(shard.expire(100, 10).len(), 1);
         assert!(shard.contains_key("c"), "no deadline, never expired");
+    }
+
+    fn record(token: &str, refresh: Option<&str>, user: Option<Value>, exp: i64) -> AccessToken {
+        AccessToken {
+            token: token.into(),
+            client_id: "c".into(),
+            grant_type: GrantType::Password,
+            scopes: vec!["read".into()],
+            data: serde_json::json!({"k": 1}),
+            user_id: user,
+            expires_at: Some(exp),
+            refresh_token: refresh.map(Into::into),
+            refresh_expires_at: refresh.map(|_| exp + 100),
+            family: format!("fam-{token}"),
+        }
+    }
+
+    #[test]
+    fn a_record_reads_back_as_it_was_saved_and_shares_its_strings() {
+        let store = MemoryStore::new();
+        let mut t = record(
+            "tok",
+            Some("ref"),
+            Some(Value::from("alice")),
+            4_000_000_000,
+        );
+        store.save_token(&t, Ctx::NONE).unwrap();
+        let by_access = store.fetch_by_access_token("tok", Ctx::NONE).unwrap();
+        assert_eq!(by_access.as_ref(), Some(&t));
+        assert_eq!(
+            store.fetch_by_refresh_token("ref", Ctx::NONE).unwrap(),
+            Lookup::Found(t.clone())
+        );
+        let shared = store.tokens.lock("tok").get("tok").cloned().unwrap();
+        let key = store
+            .tokens
+            .lock("tok")
+            .get_key_value("tok")
+            .unwrap()
+            .0
+            .clone();
+        assert!(
+            Arc::ptr_eq(&key, &shared.token),
+            "map key and record share one string"
+        );
+        // Family named after the token (as the engine names new grants): no copy of its own.
+        t.token = "tok2".into();
+        t.refresh_token = None;
+        t.family = "tok2".into();
+        store.save_token(&t, Ctx::NONE).unwrap();
+        let second = store.tokens.lock("tok2").get("tok2").cloned().unwrap();
+        assert!(Arc::ptr_eq(&second.token, &second.family));
+        assert!(
+            Arc::ptr_eq(&second.client_id, &shared.client_id),
+            "client id interned"
+        );
+    }
+
+    #[test]
+    fn saving_a_token_again_replaces_its_old_refresh_and_user_entries() {
+        let store = MemoryStore::new();
+        let alice = Value::from("alice");
+        store
+            .save_token(
+                &record("tok", Some("old"), Some(alice.clone()), 4_000_000_000),
+                Ctx::NONE,
+            )
+            .unwrap();
+        store
+            .save_token(&record("tok", Some("new"), None, 4_000_000_000), Ctx::NONE)
+            .unwrap();
+        assert_eq!(
+            store.fetch_by_refresh_token("old", Ctx::NONE).unwrap(),
+            Lookup::Missing,
+            "the replaced record's refresh token went with it"
+        );
+        assert!(matches!(
+            store.fetch_by_refresh_token("new", Ctx::NONE).unwrap(),
+            Lookup::Found(_)
+        ));
+        let user = store.fetch_existing_token_of_user("c", GrantType::Password, &alice, Ctx::NONE);
+        assert_eq!(user.unwrap(), None);
+    }
+
+    #[test]
+    fn an_expired_record_takes_its_refresh_and_user_entries_but_not_tombstones() {
+        let clock = Arc::new(crate::clock::ManualClock::new(1_000));
+        let store = MemoryStore::with_clock(clock.clone());
+        let bob = Value::from(7);
+        store
+            .save_token(
+                &record("a", Some("ra"), Some(bob.clone()), 1_010),
+                Ctx::NONE,
+            )
+            .unwrap();
+        store
+            .save_token(&record("b", Some("rb"), None, 1_010), Ctx::NONE)
+            .unwrap();
+        assert!(matches!(
+            store.consume_refresh_token("rb", Ctx::NONE).unwrap(),
+            Lookup::Found(_)
+        ));
+        // "7" and 7 are one user, as python-oauth2 keyed them.
+        let seven = store.fetch_existing_token_of_user(
+            "c",
+            GrantType::Password,
+            &Value::from("7"),
+            Ctx::NONE,
+        );
+        assert_eq!(seven.unwrap().map(|t| t.token), Some("a".to_owned()));
+        // Past the refresh expiry (1 110) the records go; the tombstone of "rb" lives to 1 110.
+        store.purge_expired(1_110);
+        assert_eq!(store.token_count(), 0);
+        assert_eq!(
+            store.refresh.len(),
+            0,
+            "live refresh entries left with their records"
+        );
+        assert_eq!(
+            store
+                .users
+                .shards
+                .iter()
+                .map(|s| lock(s).len())
+                .sum::<usize>(),
+            0
+        );
+        let bob_again =
+            store.fetch_existing_token_of_user("c", GrantType::Password, &bob, Ctx::NONE);
+        assert_eq!(bob_again.unwrap(), None);
+    }
+
+    #[test]
+    fn the_user_index_never_answers_for_another_user_on_a_hash_collision() {
+        let store = MemoryStore::new();
+        let carol = Arc::new(store.record_of(&record("tc", None, Some(Value::from("carol")), 5)));
+        let dave = Value::from("dave");
+        // Put carol's record in dave's slot, as a collision of their keys would.
+        let key = store.users.key("c", GrantType::Password, &dave);
+        store.users.shard(key).insert(key, carol);
+        assert!(store.users.get("c", GrantType::Password, &dave).is_none());
+        assert!(store
+            .users
+            .get("other", GrantType::Password, &Value::from("carol"))
+            .is_none());
     }
 
     #[test]
