@@ -7,7 +7,7 @@ n1=${1:-2000}
 n2=${2:-12000}
 command -v valgrind >/dev/null || scripts/setup-system.sh
 cargo build --release --example abi_loop -q
-bin=target/release/examples/abi_loop
+bin=${CARGO_TARGET_DIR:-target}/release/examples/abi_loop
 count() {
   local out
   out=$(mktemp)
