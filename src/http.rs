@@ -8,6 +8,25 @@
 use std::any::Any;
 use std::borrow::Cow;
 
+/// `bytes` as text if they are UTF-8. ASCII, which nearly all request text is, is recognised a
+/// word at a time, several times faster than the general validation of short inputs.
+pub(crate) fn utf8(bytes: &[u8]) -> Option<&str> {
+    // The top bits of all bytes OR-ed together, a word at a time.
+    let mut words = bytes.chunks_exact(8);
+    let mut high = words.by_ref().fold(0u64, |acc, w| {
+        acc | u64::from_le_bytes(w.try_into().unwrap_or_default())
+    });
+    for &b in words.remainder() {
+        high |= u64::from(b);
+    }
+    if high & 0x8080_8080_8080_8080 == 0 {
+        // SAFETY: ASCII is valid UTF-8.
+        Some(unsafe { std::str::from_utf8_unchecked(bytes) })
+    } else {
+        std::str::from_utf8(bytes).ok()
+    }
+}
+
 /// Opaque per-call context handed through to storage and site-adapter callbacks unchanged.
 ///
 /// The C ABI puts the host's `call_ctx` pointer here; the Python package puts the request object.

@@ -16,8 +16,10 @@ mod callbacks;
 mod config;
 mod wire;
 
+use std::alloc::{alloc, dealloc, handle_alloc_error, Layout};
 use std::cell::RefCell;
 use std::ffi::{c_char, c_int, c_void, CStr};
+use std::mem::{align_of, size_of};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::ptr;
 
@@ -170,6 +172,9 @@ pub(crate) unsafe fn text<'a>(
         ));
     }
     let bytes = std::slice::from_raw_parts(ptr.cast::<u8>(), len);
+    if let Some(text) = crate::http::utf8(bytes) {
+        return Ok(text);
+    }
     std::str::from_utf8(bytes).map_err(|e| {
         Failure::new(
             o2e_status::O2E_INVALID_UTF8,
@@ -201,14 +206,38 @@ pub(crate) fn require_object(json: &str, what: &str, shape: o2e_status) -> Resul
     }
 }
 
-/// Hands `bytes` to the host as a new `o2e_buf`.
-fn new_buf(bytes: Vec<u8>) -> *mut o2e_buf {
-    let mut bytes = bytes;
-    bytes.push(0);
-    let boxed: Box<[u8]> = bytes.into_boxed_slice();
-    let len = boxed.len() - 1;
-    let data = Box::into_raw(boxed).cast::<c_char>();
-    Box::into_raw(Box::new(o2e_buf { data, len }))
+/// Every `o2e_buf` is a single allocation: the struct, then `len` bytes of data and a NUL. One
+/// `malloc` per response instead of three (data, its shrink to size, the struct).
+fn buf_layout(len: usize) -> Option<Layout> {
+    let size = size_of::<o2e_buf>().checked_add(len)?.checked_add(1)?;
+    Layout::from_size_align(size, align_of::<o2e_buf>()).ok()
+}
+
+/// Hands a copy of `bytes` to the host as a new `o2e_buf`.
+pub(crate) fn new_buf(bytes: &[u8]) -> *mut o2e_buf {
+    // Inputs are capped at MAX_INPUT and outputs follow from them, so this never fails; were
+    // it to, the panic is caught at the boundary like any other.
+    let layout = buf_layout(bytes.len()).expect("buffer size overflows");
+    // SAFETY: the layout is never zero-sized (it holds the struct).
+    let block = unsafe { alloc(layout) };
+    if block.is_null() {
+        handle_alloc_error(layout);
+    }
+    // SAFETY: `block` is a fresh allocation of `layout`, aligned for `o2e_buf`; the struct takes
+    // its first `size_of::<o2e_buf>()` bytes and the data the `len + 1` after them, so every
+    // write below stays inside it and initialises all of it. `o2e_buf_free` rebuilds the same
+    // layout from `len`.
+    unsafe {
+        let data = block.add(size_of::<o2e_buf>());
+        ptr::copy_nonoverlapping(bytes.as_ptr(), data, bytes.len());
+        data.add(bytes.len()).write(0);
+        let buf = block.cast::<o2e_buf>();
+        buf.write(o2e_buf {
+            data: data.cast::<c_char>(),
+            len: bytes.len(),
+        });
+        buf
+    }
 }
 
 /// The library's version, `"MAJOR.MINOR.PATCH"`: a static string, never freed.
@@ -334,8 +363,7 @@ pub unsafe extern "C" fn o2e_engine_handle(
         }
         let json = text(request_json, len, "request_json")?;
         let engine = &(*engine).engine;
-        let body = wire::handle(engine, json, call_ctx)?;
-        *out = new_buf(body);
+        *out = wire::handle(engine, json, call_ctx)?;
         Ok(())
     })
 }
@@ -349,15 +377,11 @@ pub unsafe extern "C" fn o2e_buf_free(buf: *mut o2e_buf) {
     if buf.is_null() {
         return;
     }
-    let _ = catch_unwind(AssertUnwindSafe(|| {
-        let b = Box::from_raw(buf);
-        if !b.data.is_null() {
-            drop(Box::from_raw(ptr::slice_from_raw_parts_mut(
-                b.data.cast::<u8>(),
-                b.len + 1,
-            )));
-        }
-    }));
+    // SAFETY: `buf` came from `new_buf`, which allocated it with `buf_layout(len)`; that layout
+    // existed then, so it exists now.
+    if let Some(layout) = buf_layout((*buf).len) {
+        dealloc(buf.cast::<u8>(), layout);
+    }
 }
 
 /// Reads one value out of a JSON document, for hosts without a JSON library of their own.
@@ -399,8 +423,8 @@ pub unsafe extern "C" fn o2e_json_get(
             .map_err(|e| json_failure(&e, "json", o2e_status::O2E_INVALID_JSON))?;
         match value.pointer(pointer) {
             None | Some(serde_json::Value::Null) => {}
-            Some(serde_json::Value::String(s)) => *out = new_buf(s.as_bytes().to_vec()),
-            Some(other) => *out = new_buf(other.to_string().into_bytes()),
+            Some(serde_json::Value::String(s)) => *out = new_buf(s.as_bytes()),
+            Some(other) => *out = new_buf(other.to_string().as_bytes()),
         }
         Ok(())
     })
