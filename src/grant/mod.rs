@@ -7,7 +7,7 @@ mod refresh_token;
 
 use std::sync::Arc;
 
-use crate::client_auth::verify_secret;
+use crate::client_auth::check_secret;
 use crate::engine::{Engine, Issued};
 use crate::error::{ErrorCode, OAuthError};
 use crate::form::Params;
@@ -86,7 +86,7 @@ impl Engine {
         form: &Params<'_>,
         grant: Option<GrantType>,
     ) -> Result<Arc<Client>, OAuthError> {
-        let creds = self.client_auth.credentials(req, form)?;
+        let creds = self.client_auth.creds(req, form)?;
         let client = self
             .storage
             .clients
@@ -97,7 +97,7 @@ impl Engine {
             e.basic_challenge = creds.via_basic;
             return Err(e);
         };
-        verify_secret(&client, &creds)?;
+        check_secret(&client, creds.secret.as_deref(), creds.via_basic)?;
         if let Some(g) = grant {
             if !client.allows_grant(g) {
                 return Err(OAuthError::unauthorized_client(
