@@ -34,19 +34,19 @@ impl JsonObject {
         }
     }
 
+    /// The separator, the key and the colon; for the usual key, one store.
     fn key(&mut self, key: &str) {
-        if !self.empty {
-            self.buf.push_str(match self.style {
-                WireStyle::Compact => ",",
-                WireStyle::Python => ", ",
-            });
-        }
+        let (sep, colon) = match self.style {
+            WireStyle::Compact => (",", ":"),
+            WireStyle::Python => (", ", ": "),
+        };
+        let sep = if self.empty { "" } else { sep };
         self.empty = false;
-        write_string(&mut self.buf, key, self.style);
-        self.buf.push_str(match self.style {
-            WireStyle::Compact => ":",
-            WireStyle::Python => ": ",
-        });
+        if !push_short(&mut self.buf, sep, key, colon, self.style) {
+            self.buf.push_str(sep);
+            write_string(&mut self.buf, key, self.style);
+            self.buf.push_str(colon);
+        }
     }
 
     pub fn str(&mut self, key: &str, value: &str) -> &mut Self {
@@ -83,19 +83,6 @@ impl JsonObject {
 const ONES: u64 = 0x0101_0101_0101_0101;
 const HIGH: u64 = 0x8080_8080_8080_8080;
 
-/// A word whose top bit is set in the first byte of `w` (in memory order) that cannot stand in a
-/// JSON string as it is (a control character, `"` or `\`), and zero when there is none: the
-/// classic SWAR tests (`x` has a byte below `n` when `(x - n) & !x` has a top bit set, and a
-/// byte equal to `c` when `x ^ c` has one below 1). A borrow only runs upward from a byte that
-/// matched, so bits above the first may be wrong, and callers only ever look at the lowest.
-#[inline]
-fn escape_mask(w: u64) -> u64 {
-    let q = w ^ (ONES * b'"' as u64);
-    let b = w ^ (ONES * b'\\' as u64);
-    ((w.wrapping_sub(ONES * 0x20) & !w) | (q.wrapping_sub(ONES) & !q) | (b.wrapping_sub(ONES) & !b))
-        & HIGH
-}
-
 /// The letter of a two-byte escape (`\n`), or 0 where only `\u00XX` will do.
 const SHORT_ESCAPE: [u8; 0x80] = {
     let mut t = [0u8; 0x80];
@@ -129,9 +116,9 @@ fn escape_byte(dst: &mut [u8], j: usize, b: u8) -> usize {
 }
 
 /// Room [`escape_to`] needs for `len` input bytes: six output bytes per input byte at worst,
-/// and eight for the word it writes ahead.
+/// and sixteen for the block it writes ahead.
 pub(crate) const fn escape_room(len: usize) -> usize {
-    6 * len + 8
+    6 * len + 16
 }
 
 /// Writes `s` escaped for the inside of a JSON string (compact rules: `"`, `\` and control
@@ -139,37 +126,76 @@ pub(crate) const fn escape_room(len: usize) -> usize {
 /// `dst` must have [`escape_room`]`(s.len())` bytes from `j`; what lies past the returned end is
 /// scratch.
 ///
-/// Eight bytes at a time: each word is stored whole, then the output advances past its plain
-/// prefix; at a byte that needs it the escape is written and the next word starts right after.
-/// A plain run costs a load, a test and a store per word rather than a branch per byte.
+/// Sixteen bytes at a time: each block is stored whole, one test finds every byte in it that
+/// needs an escape, and for each the escape is written and the rest of the block stored again
+/// after it. A plain run costs a load, a test and a store per block, not a branch per byte.
 pub(crate) fn escape_to(dst: &mut [u8], mut j: usize, s: &[u8]) -> usize {
     let mut i = 0;
     while i < s.len() {
         let rest = &s[i..];
-        let w = load(rest);
-        dst[j..j + 8].copy_from_slice(&w.to_le_bytes());
-        let m = escape_mask(w);
-        if m == 0 {
-            let k = rest.len().min(8);
-            i += k;
-            j += k;
-            continue;
+        let len = rest.len().min(16);
+        let (lo, hi) = load16(rest);
+        // The block, then spaces, so that "the rest of the block" is always sixteen bytes.
+        let mut block = [b' '; 32];
+        block[..8].copy_from_slice(&lo.to_le_bytes());
+        block[8..16].copy_from_slice(&hi.to_le_bytes());
+        dst[j..j + 16].copy_from_slice(&block[..16]);
+        let mut bits = escapes16(lo, hi);
+        // Bytes of this block already in their final place.
+        let mut done = 0;
+        while bits != 0 {
+            let p = bits.trailing_zeros() as usize;
+            bits &= bits - 1;
+            j = escape_byte(dst, j + p - done, block[p]);
+            done = p + 1;
+            dst[j..j + 16].copy_from_slice(&block[done..done + 16]);
         }
-        let p = (m.trailing_zeros() / 8) as usize;
-        j = escape_byte(dst, j + p, rest[p]);
-        i += p + 1;
+        j += len - done;
+        i += len;
     }
     j
 }
 
-/// The first eight bytes of `s` as a little-endian word; a shorter `s` is padded with spaces
-/// (which need no escape, so a test never points past the end), read in at most three
-/// fixed-size loads rather than a variable-length copy.
-#[inline(always)]
-fn load(s: &[u8]) -> u64 {
-    if let Some(word) = s.first_chunk::<8>() {
-        return u64::from_le_bytes(*word);
+/// The index of the first byte of `s` that needs escaping under compact rules, or `s.len()`.
+pub(crate) fn plain_prefix(s: &[u8]) -> usize {
+    let mut i = 0;
+    while i < s.len() {
+        let (lo, hi) = load16(&s[i..]);
+        let bits = escapes16(lo, hi);
+        if bits != 0 {
+            return i + bits.trailing_zeros() as usize;
+        }
+        i += 16;
     }
+    s.len()
+}
+
+const SPACES: u64 = ONES * b' ' as u64;
+
+/// The first sixteen bytes of `s` as two little-endian words; a shorter `s` is padded with
+/// spaces, which need no escape, so a test never points past its end. Reads are fixed-size
+/// loads, never a variable-length copy.
+#[inline(always)]
+fn load16(s: &[u8]) -> (u64, u64) {
+    let word = |b: &[u8]| b.first_chunk::<8>().map_or(0, |w| u64::from_le_bytes(*w));
+    match s.len() {
+        16.. => (word(s), word(&s[8..])),
+        9..=15 => {
+            // The last eight bytes, shifted down over the ones the first word has.
+            let shift = 8 * (16 - s.len());
+            (
+                word(s),
+                word(&s[s.len() - 8..]) >> shift | SPACES << (64 - shift),
+            )
+        }
+        8 => (word(s), SPACES),
+        _ => (load_short(s), SPACES),
+    }
+}
+
+/// Fewer than eight bytes, padded with spaces, in at most three fixed-size loads.
+#[inline(always)]
+fn load_short(s: &[u8]) -> u64 {
     let (mut w, mut k) = (0u64, 0usize);
     if s.len() & 4 != 0 {
         w = u64::from(u32::from_le_bytes([s[0], s[1], s[2], s[3]]));
@@ -183,25 +209,67 @@ fn load(s: &[u8]) -> u64 {
         w |= u64::from(s[k]) << (8 * k);
         k += 1;
     }
-    // k < 8: eight bytes took the first branch.
-    w | (ONES * u64::from(b' ')) << (8 * k)
+    // k < 8 for a short piece; a full word is never passed here.
+    w | SPACES << (8 * (k & 7))
 }
 
-/// The index of the first byte of `s` that needs escaping under compact rules, or `s.len()`.
-pub(crate) fn plain_prefix(s: &[u8]) -> usize {
-    let mut i = 0;
-    while i < s.len() {
-        let m = escape_mask(load(&s[i..]));
-        if m != 0 {
-            return i + (m.trailing_zeros() / 8) as usize;
-        }
-        i += 8;
+/// Bit `k` set when byte `k` of the sixteen (`lo` first, little-endian) needs escaping: a
+/// control character, `"` or `\`.
+#[inline(always)]
+fn escapes16(lo: u64, hi: u64) -> u32 {
+    #[cfg(target_arch = "x86_64")]
+    {
+        // SAFETY: SSE2 is part of the x86_64 baseline, so the target feature is always present.
+        unsafe { sse2::escapes16(lo, hi) }
     }
-    s.len()
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        escapes16_portable(lo, hi)
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+mod sse2 {
+    use std::arch::x86_64::*;
+
+    /// Three byte-wise comparisons and a movemask: exact, sixteen bytes in a few instructions.
+    #[inline]
+    #[target_feature(enable = "sse2")]
+    pub(super) fn escapes16(lo: u64, hi: u64) -> u32 {
+        let v = _mm_set_epi64x(hi as i64, lo as i64);
+        let quote = _mm_cmpeq_epi8(v, _mm_set1_epi8(b'"' as i8));
+        let backslash = _mm_cmpeq_epi8(v, _mm_set1_epi8(b'\\' as i8));
+        // Unsigned v <= 0x1f: the minimum of v and 0x1f is v.
+        let control = _mm_cmpeq_epi8(_mm_min_epu8(v, _mm_set1_epi8(0x1f)), v);
+        _mm_movemask_epi8(_mm_or_si128(_mm_or_si128(quote, backslash), control)) as u32
+    }
+}
+
+/// [`escapes16`] without SIMD: an exact SWAR test per word (no sum carries from one byte into
+/// the next: each adds a constant below 0x80 to the low seven bits), then the top bits of the
+/// bytes gathered into one per byte.
+#[cfg_attr(target_arch = "x86_64", allow(dead_code))]
+fn escapes16_portable(lo: u64, hi: u64) -> u32 {
+    const LOW7: u64 = !HIGH;
+    fn bits(w: u64) -> u32 {
+        let q = w ^ (ONES * b'"' as u64);
+        let b = w ^ (ONES * b'\\' as u64);
+        // A byte's top bit is set in `keep` when it is 0x20 or above, not '"' and not '\\'.
+        let keep = (((w & LOW7) + ONES * 0x60) | w)
+            & (((q & LOW7) + LOW7) | q)
+            & (((b & LOW7) + LOW7) | b);
+        let top = !keep & HIGH;
+        // Bit 7 of byte k moves to bit 56 + k, then down to bit k.
+        ((top >> 7).wrapping_mul(0x0102_0408_1020_4080) >> 56) as u32
+    }
+    bits(lo) | bits(hi) << 8
 }
 
 /// Writes `s` as a JSON string literal.
 pub fn write_string(out: &mut String, s: &str, style: WireStyle) {
+    if push_short(out, "", s, "", style) {
+        return;
+    }
     let plain = plain_prefix(s.as_bytes());
     out.reserve(s.len() + 2);
     out.push('"');
@@ -216,6 +284,45 @@ pub fn write_string(out: &mut String, s: &str, style: WireStyle) {
         escape_rest(out, &s[plain..]);
     }
     out.push('"');
+}
+
+/// Appends `pre`, `s` as a JSON string and `post` (each of those two at most two bytes) with one
+/// fixed-size store, when `s` has at most sixteen bytes and nothing to escape (nor, in the
+/// Python style, anything beyond ASCII): the shape of nearly every key and many values. Returns
+/// false, having written nothing, for any other `s`.
+fn push_short(out: &mut String, pre: &str, s: &str, post: &str, style: WireStyle) -> bool {
+    let bytes = s.as_bytes();
+    if bytes.len() > 16 {
+        return false;
+    }
+    let (lo, hi) = load16(bytes);
+    if escapes16(lo, hi) != 0 || (style == WireStyle::Python && (lo | hi) & HIGH != 0) {
+        return false;
+    }
+    let mut block = [b' '; 24];
+    let mut k = 0;
+    for &c in pre.as_bytes() {
+        block[k] = c;
+        k += 1;
+    }
+    block[k] = b'"';
+    block[k + 1..k + 9].copy_from_slice(&lo.to_le_bytes());
+    block[k + 9..k + 17].copy_from_slice(&hi.to_le_bytes());
+    k += 1 + bytes.len();
+    block[k] = b'"';
+    k += 1;
+    for &c in post.as_bytes() {
+        block[k] = c;
+        k += 1;
+    }
+    // SAFETY: the block is `pre`, a quote, all of `s`, a quote, `post` and then spaces: ASCII
+    // around the whole of a `str`, so valid UTF-8 as a whole and up to `k`. The string holds the
+    // block and then is cut right after `post`; it is valid text at every step.
+    let v = unsafe { out.as_mut_vec() };
+    let old = v.len();
+    v.extend_from_slice(&block);
+    v.truncate(old + k);
+    true
 }
 
 /// Appends `s`, which starts with a byte to escape, escaped under compact rules.
@@ -313,21 +420,45 @@ mod tests {
     }
 
     #[test]
-    fn escape_mask_finds_the_first_byte_to_escape() {
+    fn escapes16_is_exact_per_byte() {
         let flagged = |b: u8| b < 0x20 || b == b'"' || b == b'\\';
-        for (p, q) in [(0, 1), (0, 7), (3, 4), (6, 7), (1, 1)] {
+        for (p, q) in [(0, 1), (0, 15), (7, 8), (3, 12), (14, 15)] {
             for b1 in 0..=255u8 {
                 for b2 in 0..=255u8 {
-                    let mut word = *b"abcdefgh";
-                    word[p] = b1;
-                    word[q] = b2;
-                    let first = word.iter().position(|b| flagged(*b));
-                    let m = escape_mask(u64::from_le_bytes(word));
-                    let got = (m != 0).then(|| (m.trailing_zeros() / 8) as usize);
-                    assert_eq!(got, first, "{b1:#x} at {p}, {b2:#x} at {q}");
-                    assert_eq!(m & !HIGH, 0);
+                    let mut block = *b"a\"cdefgh\\jklmnop";
+                    block[p] = b1;
+                    block[q] = b2;
+                    let mut expected = 0u32;
+                    for (k, b) in block.iter().enumerate() {
+                        if flagged(*b) {
+                            expected |= 1 << k;
+                        }
+                    }
+                    let lo = u64::from_le_bytes(block[..8].try_into().unwrap());
+                    let hi = u64::from_le_bytes(block[8..].try_into().unwrap());
+                    assert_eq!(
+                        escapes16(lo, hi),
+                        expected,
+                        "{b1:#x} at {p}, {b2:#x} at {q}"
+                    );
+                    assert_eq!(escapes16_portable(lo, hi), expected);
                 }
             }
+        }
+    }
+
+    #[test]
+    fn load16_pads_with_spaces() {
+        let text = b"0123456789abcdefXYZ";
+        for len in 0..=text.len() {
+            let (lo, hi) = load16(&text[..len]);
+            let mut expected = [b' '; 16];
+            let n = len.min(16);
+            expected[..n].copy_from_slice(&text[..n]);
+            let mut got = [0u8; 16];
+            got[..8].copy_from_slice(&lo.to_le_bytes());
+            got[8..].copy_from_slice(&hi.to_le_bytes());
+            assert_eq!(got, expected, "{len}");
         }
     }
 
