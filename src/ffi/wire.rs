@@ -267,9 +267,8 @@ struct Cursor<'a> {
 impl<'a> Cursor<'a> {
     fn skip_ws(&mut self) {
         let b = self.s.as_bytes();
-        // Hosts mostly send compact JSON: one test settles the usual case.
         while let Some(&c) = b.get(self.i) {
-            if c > b' ' || !matches!(c, b' ' | b'\t' | b'\n' | b'\r') {
+            if !matches!(c, b' ' | b'\t' | b'\n' | b'\r') {
                 break;
             }
             self.i += 1;
@@ -277,11 +276,19 @@ impl<'a> Cursor<'a> {
     }
 
     /// The next byte that is not white space, without taking it.
+    #[inline]
     fn peek(&mut self) -> Option<u8> {
-        self.skip_ws();
-        self.s.as_bytes().get(self.i).copied()
+        // Hosts mostly send compact JSON: one test settles the usual case.
+        match self.s.as_bytes().get(self.i) {
+            Some(&c) if c > b' ' => Some(c),
+            _ => {
+                self.skip_ws();
+                self.s.as_bytes().get(self.i).copied()
+            }
+        }
     }
 
+    #[inline]
     fn next(&mut self) -> Option<u8> {
         let b = self.peek()?;
         self.i += 1;
