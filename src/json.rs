@@ -135,12 +135,18 @@ pub(crate) fn escape_to(dst: &mut [u8], mut j: usize, s: &[u8]) -> usize {
         let rest = &s[i..];
         let len = rest.len().min(16);
         let (lo, hi) = load16(rest);
+        dst[j..j + 8].copy_from_slice(&lo.to_le_bytes());
+        dst[j + 8..j + 16].copy_from_slice(&hi.to_le_bytes());
+        let mut bits = escapes16(lo, hi);
+        if bits == 0 {
+            j += len;
+            i += len;
+            continue;
+        }
         // The block, then spaces, so that "the rest of the block" is always sixteen bytes.
         let mut block = [b' '; 32];
         block[..8].copy_from_slice(&lo.to_le_bytes());
         block[8..16].copy_from_slice(&hi.to_le_bytes());
-        dst[j..j + 16].copy_from_slice(&block[..16]);
-        let mut bits = escapes16(lo, hi);
         // Bytes of this block already in their final place.
         let mut done = 0;
         while bits != 0 {
@@ -154,6 +160,22 @@ pub(crate) fn escape_to(dst: &mut [u8], mut j: usize, s: &[u8]) -> usize {
         i += len;
     }
     j
+}
+
+/// [`escape_to`] for the usual short header name or value: at most sixteen bytes with nothing
+/// to escape take one test and one store here, without the call.
+#[cfg(feature = "capi")]
+#[inline(always)]
+pub(crate) fn escape_short_to(dst: &mut [u8], j: usize, s: &[u8]) -> usize {
+    if s.len() <= 16 {
+        let (lo, hi) = load16(s);
+        if escapes16(lo, hi) == 0 {
+            dst[j..j + 8].copy_from_slice(&lo.to_le_bytes());
+            dst[j + 8..j + 16].copy_from_slice(&hi.to_le_bytes());
+            return j + s.len();
+        }
+    }
+    escape_to(dst, j, s)
 }
 
 /// The index of the first byte of `s` that needs escaping under compact rules, or `s.len()`.

@@ -15,7 +15,9 @@ use serde::Deserialize;
 use super::{json_failure, new_buf, o2e_buf, o2e_status, require_object, CallCtx, Failure};
 use crate::engine::Engine;
 use crate::http::{Ctx, Request, Response};
-use crate::json::{escape_room, escape_to, format_int, plain_prefix, write_string, WireStyle};
+use crate::json::{
+    escape_room, escape_short_to, escape_to, format_int, plain_prefix, write_string, WireStyle,
+};
 
 /// Header pairs borrowed from the request JSON where no unescaping was needed.
 #[derive(Default)]
@@ -437,9 +439,9 @@ fn write_response(out: &mut Vec<u8>, r: &Response) -> usize {
             j = put(d, j, b",");
         }
         j = put(d, j, b"[\"");
-        j = escape_to(d, j, name.as_bytes());
+        j = escape_short_to(d, j, name.as_bytes());
         j = put(d, j, b"\",\"");
-        j = escape_to(d, j, value.as_bytes());
+        j = escape_short_to(d, j, value.as_bytes());
         j = put(d, j, b"\"]");
     }
     j = put(d, j, b"],\"body\":\"");
