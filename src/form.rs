@@ -47,7 +47,7 @@ fn next_special(bytes: &[u8], mut i: usize) -> usize {
 }
 
 /// Pairs kept inline before any allocation: OAuth requests carry a handful of parameters.
-const INLINE: usize = 8;
+const INLINE: usize = 6;
 
 type Pair<'a> = (Cow<'a, str>, Cow<'a, str>);
 
