@@ -81,7 +81,7 @@ fn base64url_32(bytes: &[u8; 32]) -> String {
         *c = ALPHABET[(n >> (18 - 6 * k) & 63) as usize];
     }
     // The alphabet is ASCII, so this never fails.
-    std::str::from_utf8(&out).unwrap_or_default().to_owned()
+    crate::http::utf8(&out).unwrap_or_default().to_owned()
 }
 
 /// A random (version 4) UUID in its hyphenated lowercase form.
