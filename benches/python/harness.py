@@ -9,8 +9,16 @@
 
 Every measured request goes through the app's WSGI callable exactly as a WSGI server would call
 it (fresh environ, wsgi.input, start_response, the iterable joined and closed), and every
-response is checked: status, an access token, token_type Bearer. A failed check aborts the
+response is checked: status, an access token, token_type Bearer, a refresh token where the chain
+needs one, the authorize redirect's Location with its code and state. A failed check aborts the
 measurement with an error, so a broken path can never be reported as fast.
+
+Only what every WSGI server does is inside the clock. The responses are kept and checked in full
+(JSON parsed, the redirect's query parsed) after the clock stops; where the next request needs a
+value of the last response (the refresh chain's next refresh token, the code of the authorize
+leg), the loop finds it with one regular-expression scan, and the full check afterwards verifies
+that the value the loop spent is the one the full parse finds. A value the scan cannot take as
+it is (escaped in the JSON, or in need of encoding) is parsed in full inside the loop instead.
 """
 
 import argparse
@@ -20,10 +28,11 @@ import io
 import json
 import os
 import platform
+import re
 import sys
 import threading
 import time
-from urllib.parse import quote
+from urllib.parse import parse_qs, quote, unquote_plus
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
@@ -59,16 +68,24 @@ _BASE_ENVIRON = {
 }
 
 
-def call(app, method, path, query="", body=b""):
-    """One request through the WSGI callable; returns (status line, headers, body bytes)."""
+def base_environ(method, path, query="", body=None):
+    """The environ entries that are the same for every request of one kind; ``body`` given (even
+    empty) fixes CONTENT_LENGTH too, None leaves it to each request."""
     environ = dict(_BASE_ENVIRON)
     environ["REQUEST_METHOD"] = method
     environ["PATH_INFO"] = path
     environ["QUERY_STRING"] = query
-    environ["wsgi.input"] = io.BytesIO(body)
     if body:
         environ["CONTENT_TYPE"] = common.FORM
         environ["CONTENT_LENGTH"] = str(len(body))
+    elif body is None:
+        environ["CONTENT_TYPE"] = common.FORM
+    return environ
+
+
+def serve_one(app, environ):
+    """What a WSGI server does with one request's environ: call the app with a start_response,
+    join the iterable, close it. Returns (status line, headers, body bytes)."""
     started = []
 
     def start_response(status, headers, exc_info=None):
@@ -85,6 +102,13 @@ def call(app, method, path, query="", body=b""):
     return status, headers, data
 
 
+def call(app, method, path, query="", body=b""):
+    """One request through the WSGI callable; returns (status line, headers, body bytes)."""
+    environ = base_environ(method, path, query, body)
+    environ["wsgi.input"] = io.BytesIO(body)
+    return serve_one(app, environ)
+
+
 def check_token(status, data, want_refresh=False):
     """The check every token response passes: 200, JSON, an access token, token_type Bearer."""
     if not status.startswith("200"):
@@ -93,37 +117,86 @@ def check_token(status, data, want_refresh=False):
         token = json.loads(data)
     except ValueError:
         raise CheckFailed("token response is not JSON: %r" % data[:200])
+    if not isinstance(token, dict):
+        raise CheckFailed("token response is not a JSON object: %r" % data[:200])
     if not isinstance(token.get("access_token"), str) or not token["access_token"]:
         raise CheckFailed("no access_token in %r" % data[:200])
     if str(token.get("token_type", "")).lower() != "bearer":
         raise CheckFailed("token_type is not Bearer in %r" % data[:200])
-    if want_refresh and not token.get("refresh_token"):
+    if want_refresh and (not isinstance(token.get("refresh_token"), str)
+                         or not token["refresh_token"]):
         raise CheckFailed("no refresh_token in %r" % data[:200])
     return token
 
 
-def authorize(app):
-    """The authorize leg (consent auto-approved): a 302 to the client with a code and the state."""
-    status, headers, data = call(app, "GET", common.AUTHORIZE_PATH, AUTHORIZE_QUERY)
-    if not status.startswith("302"):
-        raise CheckFailed("authorize: status %r, body %r" % (status, data[:200]))
+def _location(headers):
     location = None
     for name, value in headers:
         if name.lower() == "location":
             location = value
-    if (location is None or not location.startswith(common.REDIRECT_URI + "?")
-            or ("state=" + STATE) not in location):
+    return location
+
+
+def check_redirect(status, headers, code=None):
+    """The check every authorize response passes: a 302 to the client's redirect URI whose query
+    (parsed in full) carries one code and the state; ``code``, when given, is the value the
+    driver took from it with its cheap scan and must be the same. Returns the code."""
+    if not status.startswith("302"):
+        raise CheckFailed("authorize: status %r" % (status,))
+    location = _location(headers)
+    if location is None or not location.startswith(common.REDIRECT_URI + "?"):
         raise CheckFailed("authorize: bad Location %r" % (location,))
-    start = location.find("code=")
-    if start < 0:
+    query = parse_qs(location[len(common.REDIRECT_URI) + 1:].partition("#")[0],
+                     keep_blank_values=True)
+    if query.get("state") != [STATE]:
+        raise CheckFailed("authorize: bad Location %r" % (location,))
+    codes = query.get("code")
+    if not codes or len(codes) != 1 or not codes[0]:
         raise CheckFailed("authorize: no code in %r" % (location,))
-    end = location.find("&", start)
-    return location[start + 5:] if end < 0 else location[start + 5:end]
+    if code is not None and code != codes[0]:
+        raise CheckFailed("authorize: the driver read code %r from %r" % (code, location))
+    return codes[0]
+
+
+# The fast paths below take a code or refresh token only when it is made of characters that
+# stand unencoded in a form value (so it is its own encoding); anything else takes the slow path,
+# the full parse and quoting, inside the loop. Either way the full check runs afterwards.
+_CODE = re.compile(r"[?&]code=([A-Za-z0-9._~-]+)(?:[&#]|$)")
+_REFRESH = re.compile(rb'"refresh_token"[ \t\r\n]*:[ \t\r\n]*"([A-Za-z0-9._~-]+)"')
+
+
+def scan_code(headers):
+    """The code of an authorize redirect, found without parsing the URL (the clock is running):
+    the Location's ``code=`` parameter when it needs no encoding, or None."""
+    location = None
+    for name, value in headers:
+        if name == "Location":
+            location = value
+    if location is None:
+        location = _location(headers)
+        if location is None:
+            return None
+    found = _CODE.search(location)
+    return None if found is None else found.group(1)
+
+
+def code_form_value(status, headers):
+    """The slow path of scan_code: the code from the fully parsed redirect (which checks it),
+    form-encoded for the token request."""
+    return quote(check_redirect(status, headers), safe="")
+
+
+def scan_refresh_token(data):
+    """The refresh token of a token response, found without parsing the JSON (the clock is
+    running): the bytes of the ``"refresh_token"`` string when it needs no encoding, or None."""
+    found = _REFRESH.search(data)
+    return None if found is None else found.group(1)
 
 
 class Workload:
-    """One op of a workload; ``step`` returns (status, body) for the deferred check, or None when
-    it checked inline (the refresh chain must read each response to go on)."""
+    """One op of a workload. ``step`` makes the op's requests with only the cheap work the next
+    request needs inside it, and returns a record; ``check`` checks one record in full (after the
+    clock stopped)."""
 
     def __init__(self, app):
         self.app = app
@@ -132,49 +205,104 @@ class Workload:
         pass
 
 
-class ClientCredentials(Workload):
+class _FixedToken(Workload):
+    body = b""
+
+    def __init__(self, app):
+        Workload.__init__(self, app)
+        self.base = base_environ("POST", common.TOKEN_PATH, body=self.body)
+
     def step(self):
-        status, _, data = call(self.app, "POST", common.TOKEN_PATH, body=CC_BODY)
+        environ = self.base.copy()
+        environ["wsgi.input"] = io.BytesIO(self.body)
+        status, _, data = serve_one(self.app, environ)
         return status, data
 
+    def check(self, record):
+        check_token(*record)
 
-class Password(Workload):
-    def step(self):
-        status, _, data = call(self.app, "POST", common.TOKEN_PATH, body=PASSWORD_BODY)
-        return status, data
+
+class ClientCredentials(_FixedToken):
+    body = CC_BODY
+
+
+class Password(_FixedToken):
+    body = PASSWORD_BODY
 
 
 class AuthorizationCode(Workload):
     """Both legs: GET /authorize (auto-approved) and POST /token with the code."""
 
+    def __init__(self, app):
+        Workload.__init__(self, app)
+        self.authorize_base = base_environ("GET", common.AUTHORIZE_PATH, AUTHORIZE_QUERY, b"")
+        self.token_base = base_environ("POST", common.TOKEN_PATH)
+
     def step(self):
-        code = authorize(self.app)
-        status, _, data = call(self.app, "POST", common.TOKEN_PATH,
-                               body=CODE_PREFIX + quote(code, safe="").encode())
-        return status, data
+        app = self.app
+        environ = self.authorize_base.copy()
+        environ["wsgi.input"] = io.BytesIO(b"")
+        auth_status, auth_headers, _ = serve_one(app, environ)
+        code = scan_code(auth_headers)
+        if code is None:
+            code = code_form_value(auth_status, auth_headers)
+        body = CODE_PREFIX + code.encode()
+        environ = self.token_base.copy()
+        environ["wsgi.input"] = io.BytesIO(body)
+        environ["CONTENT_LENGTH"] = str(len(body))
+        status, _, data = serve_one(app, environ)
+        return auth_status, auth_headers, code, status, data
+
+    def check(self, record):
+        auth_status, auth_headers, code, status, data = record
+        # The code sent is the one the redirect carries (form-decoded as the server decodes it).
+        check_redirect(auth_status, auth_headers, unquote_plus(code))
+        check_token(status, data)
 
 
 class Refresh(Workload):
     """A chain of refreshes with rotation: each op spends the refresh token the last one got."""
 
+    def __init__(self, app):
+        Workload.__init__(self, app)
+        self.base = base_environ("POST", common.TOKEN_PATH)
+
     def prepare(self):
         status, _, data = call(self.app, "POST", common.TOKEN_PATH, body=PASSWORD_BODY)
-        self.refresh_token = check_token(status, data, want_refresh=True)["refresh_token"]
+        token = check_token(status, data, want_refresh=True)["refresh_token"]
+        self.refresh_token = quote(token, safe="").encode()
 
     def step(self):
-        status, _, data = call(self.app, "POST", common.TOKEN_PATH,
-                               body=REFRESH_PREFIX + quote(self.refresh_token, safe="").encode())
-        self.refresh_token = check_token(status, data, want_refresh=True)["refresh_token"]
-        return None
+        body = REFRESH_PREFIX + self.refresh_token
+        environ = self.base.copy()
+        environ["wsgi.input"] = io.BytesIO(body)
+        environ["CONTENT_LENGTH"] = str(len(body))
+        status, _, data = serve_one(self.app, environ)
+        token = scan_refresh_token(data)
+        if token is None:
+            # Escaped, in need of encoding, or missing: the full check now (which says what is
+            # wrong when the chain cannot go on).
+            token = quote(check_token(status, data, want_refresh=True)["refresh_token"],
+                          safe="").encode()
+        self.refresh_token = token
+        return status, data, token
+
+    def check(self, record):
+        status, data, sent_next = record
+        parsed = check_token(status, data, want_refresh=True)
+        # The token the next request spent is the one this response carries.
+        if quote(parsed["refresh_token"], safe="").encode() != sent_next:
+            raise CheckFailed("the driver read refresh token %r from %r" % (sent_next, data[:200]))
 
 
 WORKLOADS = {"client_credentials": ClientCredentials, "password": Password,
              "authorization_code": AuthorizationCode, "refresh": Refresh}
 
 
-def _check_all(responses):
-    for status, data in responses:
-        check_token(status, data)
+def check_all(work, records):
+    check = work.check
+    for record in records:
+        check(record)
 
 
 def measure(make_app, workload, duration, warmup=0.1):
@@ -187,7 +315,7 @@ def measure(make_app, workload, duration, warmup=0.1):
     deadline = time.perf_counter() + warmup
     while time.perf_counter() < deadline:
         responses.append(step())
-    _check_all(r for r in responses if r is not None)
+    check_all(work, responses)
     responses.clear()
     gc.collect()
     batch = 50
@@ -201,8 +329,8 @@ def measure(make_app, workload, duration, warmup=0.1):
         ops += batch
         now = time.perf_counter()
     elapsed = now - started
-    # Checked after the clock stopped, every one of them (the refresh chain checked inline).
-    _check_all(r for r in responses if r is not None)
+    # Checked after the clock stopped, every one of them.
+    check_all(work, responses)
     return {"us_per_op": elapsed / ops * 1e6, "ops": ops, "seconds": elapsed}
 
 
@@ -228,7 +356,7 @@ def measure_threads(make_app, workload, threads, duration):
                 done += 20
             counts[index] = done
             finished[index] = time.perf_counter()
-            _check_all(r for r in responses if r is not None)
+            check_all(work, responses)
         except BaseException as error:  # reported to the orchestrator, never swallowed
             errors.append(repr(error))
             counts[index] = 0
@@ -288,9 +416,7 @@ def worker(args):
                 for workload in WORKLOADS:
                     work = WORKLOADS[workload](app)
                     work.prepare()
-                    result = work.step()
-                    if result is not None:
-                        check_token(*result)
+                    work.check(work.step())
                 reply = {"ok": True}
             else:
                 reply = {"error": "unknown command %r" % command}

@@ -35,7 +35,7 @@ def measure(workload, seconds):
                 responses.append(work.step())
             ops += 50
         us = (time.thread_time() - t0) / ops * 1e6
-        harness._check_all(r for r in responses if r is not None)
+        harness.check_all(work, responses)
         best = us if best is None else min(best, us)
     return best
 
