@@ -99,6 +99,7 @@ impl PyEngine {
                 support: support.clone_ref(py),
                 adapter: adapter.unbind(),
                 response_class: response_class.clone_ref(py),
+                arity: Default::default(),
             });
             for g in config.grants.iter_mut().filter(|g| g.grant == Some(kind)) {
                 g.site_adapter = Some(site.clone());

@@ -16,8 +16,11 @@ use oauth2_engine::{
     ErrorCode, GrantType, HostError, Lookup, OAuthError, PasswordLogin, Request, Response,
     SiteAdapter, TokenGenerator, TokenKind, TokenStore,
 };
+use pyo3::intern;
 use pyo3::prelude::*;
-use pyo3::types::{PyBool, PyBytes, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple};
+use pyo3::types::{PyBool, PyBytes, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple, PyType};
+
+use crate::request;
 use serde_json::Value;
 
 /// Prefix of the message of a `HostError` that a Python exception caused; such errors were
@@ -72,23 +75,50 @@ impl PyCtx {
         else {
             return Err(HostError::failed("no request object for this call"));
         };
-        let made = support
-            .call_method1(
-                "make_wsgi_request",
-                (
-                    environ.bind(py),
-                    body.as_ref().map(|b| b.bind(py)),
-                    request_class.bind(py),
-                    env_vars.bind(py),
-                ),
-            )
+        let (r, e) = made_for_wsgi(py, support, environ, body, request_class, env_vars)
             .map_err(|e| logged(py, support, e))?;
-        let (r, e): (Bound<'py, PyAny>, Bound<'py, PyAny>) =
-            made.extract().map_err(|e| logged(py, support, e))?;
         // Another callback of the same request may have raced us here; either value is fine.
         let _ = self.made.set((r.clone().unbind(), e.clone().unbind()));
         Ok((r, e))
     }
+}
+
+/// The request object and the adapters' `environ` of a WSGI request: made natively for the
+/// default request class, by `oauth2._support.make_wsgi_request` for any other (which hands it
+/// the body on a fresh `wsgi.input`, as the engine already read the original).
+fn made_for_wsgi<'py>(
+    py: Python<'py>,
+    support: &Bound<'py, PyAny>,
+    environ: &Py<PyAny>,
+    body: &Option<Py<PyBytes>>,
+    request_class: &Py<PyAny>,
+    env_vars: &Py<PyAny>,
+) -> PyResult<(Bound<'py, PyAny>, Bound<'py, PyAny>)> {
+    let environ = environ.bind(py);
+    let class = request_class.bind(py);
+    if let (true, Ok(env)) = (
+        request::is_default_request_class(class)?,
+        environ.downcast::<PyDict>(),
+    ) {
+        let request = request::wsgi_request(
+            class.downcast::<PyType>()?,
+            env,
+            body.as_ref().map(|b| b.bind(py)),
+        )?;
+        let picked = request::picked_environ(env, env_vars.bind(py))?;
+        return Ok((request, picked.into_any()));
+    }
+    support
+        .call_method1(
+            intern!(py, "make_wsgi_request"),
+            (
+                environ,
+                body.as_ref().map(|b| b.bind(py)),
+                class,
+                env_vars.bind(py),
+            ),
+        )?
+        .extract()
 }
 
 /// Logs a Python exception on `oauth2.application` and turns it into a `HostError`.
@@ -266,6 +296,9 @@ pub(crate) struct PySite {
     pub adapter: Py<PyAny>,
     /// `provider.response_class`, instantiated for `render_auth_page`.
     pub response_class: Py<PyAny>,
+    /// How many positional arguments the adapter's `authenticate` takes (`None`: any number),
+    /// for the class it was worked out for (`oauth2._support._arity`, once per class).
+    pub arity: Mutex<Option<(Py<PyType>, Option<usize>)>>,
 }
 
 /// The client of a consent as the positional pieces of `oauth2.datatype.Client`, handed to
@@ -400,7 +433,7 @@ fn convert(support: &Bound<'_, PyAny>, obj: &Bound<'_, PyAny>) -> PyResult<Conve
         // `json.dumps` raises for what JSON cannot hold; that is logged as a user error.
         None => Ok(Converted::Json(
             support
-                .call_method1(pyo3::intern!(support.py(), "to_json"), (obj,))?
+                .call_method1(intern!(support.py(), "to_json"), (obj,))?
                 .extract::<String>()?,
         )),
     }
@@ -413,16 +446,33 @@ fn converted(c: Converted, what: &str) -> Result<Value, HostError> {
     }
 }
 
-/// `site_authenticate` / `site_password` answer `None` or `(data, user_id)`.
+/// An adapter's answer as python-oauth2 reads it: a pair is `(data, user_id)`, anything else
+/// is `data` without a user.
 fn authenticated<'py>(
     support: &Bound<'py, PyAny>,
     out: Bound<'py, PyAny>,
-) -> PyResult<Option<(Converted, Converted)>> {
-    if out.is_none() {
-        return Ok(None);
+) -> PyResult<(Converted, Converted)> {
+    let py = out.py();
+    let pair = if out.is_exact_instance_of::<PyTuple>() {
+        let t = out.downcast::<PyTuple>()?;
+        (t.len() == 2).then(|| t.clone())
+    } else if out.is_instance_of::<PyTuple>() && out.len()? == 2 {
+        // A tuple subclass is read through its own iteration, as `tuple(result)` reads it.
+        Some(
+            py.get_type::<PyTuple>()
+                .call1((&out,))?
+                .downcast_into::<PyTuple>()?,
+        )
+    } else {
+        None
+    };
+    match pair {
+        Some(t) => {
+            let (data, user): (Bound<'py, PyAny>, Bound<'py, PyAny>) = t.extract()?;
+            Ok((convert(support, &data)?, convert(support, &user)?))
+        }
+        None => Ok((convert(support, &out)?, Converted::Value(Value::Null))),
     }
-    let (data, user): (Bound<'py, PyAny>, Bound<'py, PyAny>) = out.extract()?;
-    Ok(Some((convert(support, &data)?, convert(support, &user)?)))
 }
 
 fn authentication(out: Option<(Converted, Converted)>) -> Result<Authentication, HostError> {
@@ -456,33 +506,77 @@ impl PySite {
             f(py, support, request, environ).map_err(|e| logged(py, support, e))
         })
     }
+
+    /// `oauth2._support._arity(adapter, "authenticate")`, remembered for the adapter's class.
+    fn authenticate_arity(
+        &self,
+        support: &Bound<'_, PyAny>,
+        adapter: &Bound<'_, PyAny>,
+    ) -> PyResult<Option<usize>> {
+        let py = adapter.py();
+        let class = adapter.get_type();
+        {
+            let cached = self.arity.lock().unwrap_or_else(|p| p.into_inner());
+            if let Some((c, n)) = cached.as_ref() {
+                if c.bind(py).is(&class) {
+                    return Ok(*n);
+                }
+            }
+        }
+        let n: Option<usize> = support
+            .call_method1(
+                intern!(py, "_arity"),
+                (adapter, intern!(py, "authenticate")),
+            )?
+            .extract()?;
+        *self.arity.lock().unwrap_or_else(|p| p.into_inner()) = Some((class.unbind(), n));
+        Ok(n)
+    }
+
+    /// `adapter.authenticate(request, environ, scopes, client)` (as many of them as it takes):
+    /// `None` when it raised `UserNotAuthenticated`.
+    fn call_authenticate<'py>(
+        &self,
+        support: &Bound<'py, PyAny>,
+        request: Bound<'py, PyAny>,
+        environ: Bound<'py, PyAny>,
+        scopes: &[String],
+        client: Bound<'py, PyAny>,
+    ) -> PyResult<Option<(Converted, Converted)>> {
+        let py = support.py();
+        let adapter = self.adapter.bind(py);
+        let n = self.authenticate_arity(support, adapter)?;
+        let all = [
+            request,
+            environ,
+            PyList::new(py, scopes)?.into_any(),
+            client,
+        ];
+        let args = PyTuple::new(py, &all[..n.map_or(all.len(), |n| n.min(all.len()))])?;
+        match adapter.call_method1(intern!(py, "authenticate"), args) {
+            Ok(out) => authenticated(support, out).map(Some),
+            Err(e) if e.is_instance(py, request::user_not_authenticated(py)?) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
 }
 
 impl SiteAdapter for PySite {
     fn user_has_denied_access(&self, consent: &Consent<'_>) -> Result<bool, HostError> {
-        self.with_request(consent.request.context, |py, s, req, env| {
-            s.call_method1(
-                pyo3::intern!(py, "site_denied"),
-                (self.adapter.bind(py), req, env),
-            )?
-            .extract::<bool>()
+        self.with_request(consent.request.context, |py, _, req, _| {
+            let denied = self
+                .adapter
+                .bind(py)
+                .call_method1(intern!(py, "user_has_denied_access"), (req,))?;
+            // Only `True` denies, as python-oauth2 tested it.
+            Ok(denied.is(&*PyBool::new(py, true)))
         })
     }
 
     fn authenticate(&self, consent: &Consent<'_>) -> Result<Authentication, HostError> {
         let out = self.with_request(consent.request.context, |py, s, req, env| {
-            let out = s.call_method1(
-                pyo3::intern!(py, "site_authenticate"),
-                (
-                    self.adapter.bind(py),
-                    req,
-                    env,
-                    client_args(consent.client),
-                    consent.redirect_uri,
-                    consent.scopes,
-                ),
-            )?;
-            authenticated(s, out)
+            let client = request::client(py, consent.client, Some(consent.redirect_uri))?;
+            self.call_authenticate(s, req, env, consent.scopes, client)
         })?;
         authentication(out)
     }
@@ -491,7 +585,7 @@ impl SiteAdapter for PySite {
         let (status, headers, body) =
             self.with_request(consent.request.context, |py, s, req, env| {
                 s.call_method1(
-                    pyo3::intern!(py, "site_render"),
+                    intern!(py, "site_render"),
                     (
                         self.adapter.bind(py),
                         req,
@@ -517,17 +611,8 @@ impl SiteAdapter for PySite {
         login: &PasswordLogin<'_>,
     ) -> Result<Authentication, HostError> {
         let out = self.with_request(login.request.context, |py, s, req, env| {
-            let out = s.call_method1(
-                pyo3::intern!(py, "site_password"),
-                (
-                    self.adapter.bind(py),
-                    req,
-                    env,
-                    client_args(login.client),
-                    login.scopes,
-                ),
-            )?;
-            authenticated(s, out)
+            let client = request::client(py, login.client, None)?;
+            self.call_authenticate(s, req, env, login.scopes, client)
         })?;
         authentication(out)
     }

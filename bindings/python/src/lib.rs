@@ -16,6 +16,7 @@ use pyo3::prelude::*;
 
 mod engine;
 mod host;
+mod request;
 mod store;
 mod wsgi;
 
@@ -73,5 +74,6 @@ fn _engine(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<store::NativeStore>()?;
     m.add_class::<engine::PyEngine>()?;
     m.add_class::<wsgi::WsgiCore>()?;
+    m.add_class::<request::RequestCore>()?;
     Ok(())
 }

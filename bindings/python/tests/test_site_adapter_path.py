@@ -196,10 +196,14 @@ def test_consent_client_scopes_and_request_reach_the_adapter(serve):
     assert request.get_param("redirect_uri") == REDIRECT
     assert environ == {"REQUEST_METHOD": "GET"}
     assert scopes == ["read", "write"]
-    assert isinstance(client, oauth2.datatype.Client)
+    assert type(client) is oauth2.datatype.Client
     assert (client.identifier, client.secret, client.redirect_uris, client.redirect_uri) == (
         "abc", "xyz", [REDIRECT], REDIRECT)
     assert client.authorized_grants is None and client.authorized_response_types is None
+    # The engine makes the client without running __init__: it must leave what __init__ leaves.
+    expected = oauth2.datatype.Client(identifier="abc", secret="xyz", redirect_uris=[REDIRECT])
+    expected.redirect_uri = REDIRECT
+    assert vars(client) == vars(expected) and list(vars(client)) == list(vars(expected))
 
 
 def test_custom_request_class_is_what_adapters_get(serve):
@@ -275,3 +279,102 @@ def test_unique_tokens_hand_the_store_the_user_id_as_python(serve, user_id):
     client_id, grant_type, seen = store.asked[-1]
     assert (client_id, grant_type) == ("abc", "password")
     assert seen == user_id and type(seen) is type(user_id)
+
+
+def test_the_password_adapter_gets_a_fresh_client_and_request_each_time(serve):
+    adapter = Recording()
+    app, _ = _password_app(adapter)
+    s = serve("wsgiref", app=app)
+    for _ in range(2):
+        assert s.post("/token", data=PASSWORD).status_code == 200
+    (r1, e1, scopes1, c1), (r2, e2, scopes2, c2) = adapter.seen[-2:]
+    assert type(r1) is oauth2.web.wsgi.Request and r1 is not r2
+    assert c1 is not c2 and c1.redirect_uris is not c2.redirect_uris
+    assert vars(c1) == vars(oauth2.datatype.Client(identifier="abc", secret="xyz",
+                                                  redirect_uris=[REDIRECT]))
+    c1.redirect_uris.append("https://elsewhere/cb")
+    assert c2.redirect_uris == [REDIRECT]
+    assert (r1.method, r1.path, r1.query_string) == ("POST", "/token", "")
+    assert r1.env_raw["PATH_INFO"] == "/token" and r1.env_raw is not r2.env_raw
+    assert r1.post_param("username") == "alice" and r1.post_param("missing", "d") == "d"
+    assert r1.post_params == PASSWORD and r1.get_param("x", 5) == 5
+    assert r1._raw_body.decode() == "&".join("%s=%s" % kv for kv in PASSWORD.items())
+    assert e1 == {} and type(scopes1) is list and scopes1 == scopes2 and scopes1 is not scopes2
+
+
+def _native_and_python(raw_body, query=""):
+    """The same request made by the engine's path (``Request(env)``) and parsed by parse_qs."""
+    return (oauth2.web.wsgi.Request(_environ("POST", query=query, body=raw_body)),
+            _parse_qs_first(raw_body.decode("utf-8", "replace")))
+
+
+def test_single_lookups_agree_with_the_full_parse_on_random_bytes():
+    rng = random.Random(20261130)
+    alphabet = [b"a", b"b", b"=", b"&", b"+", b"%", b"2", b"F", b"e9", b"\xc3", b"\xa9", b"\xff",
+                b"%C3", b"%A9", b"\xe2\x82", b"%E2%82%AC", b" ", b"\xef\xbf\xbd"]
+    names = ["a", "b", "", " ", "a b", "\ufffd", "é", "€", "a+b", "ab"]
+    for _ in range(3000):
+        raw = b"".join(rng.choice(alphabet) for _ in range(rng.randint(0, 16)))
+        want = _parse_qs_first(raw.decode("utf-8", "replace"))
+        for name in names:
+            request, _ = _native_and_python(raw)
+            # Looked up before the dict exists (a scan), then through the dict.
+            assert request.post_param(name) == want.get(name), (raw, name)
+            assert request.post_params == want, raw
+            assert request.post_param(name) == want.get(name), (raw, name)
+
+
+def test_lookups_follow_assigned_and_mutated_params():
+    request, _ = _native_and_python(b"a=1&b=2", query="q=1")
+    request.post_params["a"] = "changed"
+    assert request.post_param("a") == "changed"
+    request.post_params = {"z": "9"}
+    assert request.post_param("a") is None and request.post_param("z") == "9"
+
+    class Mapping(object):
+        def get(self, name, default=None):
+            return "mapped-" + name if name != "none" else default
+    request.query_params = Mapping()
+    assert request.get_param("q") == "mapped-q" and request.get_param("none", 3) == 3
+    # Names that are not plain str are looked up in the dict, as before.
+    fresh, _ = _native_and_python(b"1=x&a=y")
+    assert fresh.post_param(1) is None and fresh.post_param(StrSub("a")) == "y"
+
+
+def test_a_subclass_of_the_request_is_built_and_read_as_before():
+    class Mine(oauth2.web.wsgi.Request):
+        pass
+
+    request = Mine(_environ("POST", query="x=%41", body=b"y=%42&y=2"))
+    assert (request.get_param("x"), request.post_param("y")) == ("A", "B")
+    assert request.header("missing", "dflt") == "dflt"
+    request.anything = 1
+    assert request.anything == 1
+
+
+class TupleSub(tuple):
+    pass
+
+
+class Reversed(tuple):
+    """A pair whose own iteration (which `tuple(result)` uses) gives its items reversed."""
+
+    def __iter__(self):
+        return iter([self[1], self[0]])
+
+
+@pytest.mark.parametrize("result,data,user_id", [
+    (TupleSub(({"k": 1}, "u")), {"k": 1}, "u"),
+    (Reversed(("u", {"k": 2})), {"k": 2}, "u"),
+    (None, {}, None),
+    (({"a": 1}, "u", "extra"), [{"a": 1}, "u", "extra"], None),
+    (TupleSub((1, 2, 3)), [1, 2, 3], None),
+])
+def test_what_the_adapter_answers_is_read_as_python_oauth2_read_it(serve, result, data, user_id):
+    adapter = Recording()
+    adapter.result = result
+    app, store = _password_app(adapter)
+    r = serve("wsgiref", app=app).post("/token", data=PASSWORD)
+    assert r.status_code == 200, r.text
+    token = store.fetch_by_token(r.json()["access_token"])
+    assert token.data == data and token.user_id == user_id

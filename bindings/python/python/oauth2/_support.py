@@ -12,7 +12,7 @@ import threading
 
 from oauth2.datatype import AccessToken, AuthorizationCode, Client
 from oauth2.error import (AccessTokenNotFound, AuthCodeNotFound, ClientNotFoundError,
-                          OAuthInvalidError, UserNotAuthenticated)
+                          OAuthInvalidError)
 from oauth2.log import app_log
 
 _GRANTS = ("authorization_code", "implicit", "password", "client_credentials", "refresh_token")
@@ -221,26 +221,14 @@ def token_revoke_family(store, family):
 
 # --- requests -------------------------------------------------------------------------------------
 
-_WsgiRequest = None
-
-
 def make_wsgi_request(environ, body, request_class, env_vars):
-    """The application's request object for a WSGI request whose body the engine already read."""
-    global _WsgiRequest
-    if _WsgiRequest is None:
-        # oauth2.web.wsgi imports the native module, which imports this one.
-        from oauth2.web.wsgi import Request as _WsgiRequest
+    """A custom ``request_class``'s request object for a WSGI request whose body the engine
+    already read: the class reads it from a fresh ``wsgi.input``. (The default class is made
+    natively.)"""
     body = body or b""
-    stream = io.BytesIO(body)
-    environ["wsgi.input"] = stream
+    environ["wsgi.input"] = io.BytesIO(body)
     environ["CONTENT_LENGTH"] = str(len(body))
-    if request_class is _WsgiRequest:
-        # The default class: the same object, without reading the body back from the stream
-        # (left at its end, as reading it would have).
-        request = _WsgiRequest._with_body(environ, body)
-        stream.seek(0, 2)
-    else:
-        request = request_class(environ)
+    request = request_class(environ)
     if env_vars:
         picked = {name: environ[name] for name in env_vars if name in environ}
     else:
@@ -298,31 +286,9 @@ def _client(args, redirect_uri):
     return client
 
 
-def _authenticated(result):
-    """``(data, user_id)``; the engine converts both (what JSON cannot hold is an error)."""
-    if type(result) is tuple and len(result) == 2:
-        return result
-    if isinstance(result, tuple) and len(result) == 2:
-        return tuple(result)
-    return result, None
-
-
 def to_json(value):
     """The JSON text of an adapter's value the engine could not convert directly."""
     return json.dumps(value)
-
-
-def site_denied(adapter, request, environ):
-    return adapter.user_has_denied_access(request) is True
-
-
-def site_authenticate(adapter, request, environ, client, redirect_uri, scopes):
-    client = _client(client, redirect_uri)
-    try:
-        result = _call(adapter, "authenticate", (request, environ, scopes, client))
-    except UserNotAuthenticated:
-        return None
-    return _authenticated(result)
 
 
 _Response = None
@@ -345,15 +311,6 @@ def site_render(adapter, request, environ, client, redirect_uri, scopes, respons
     elif body is None:
         body = ""
     return int(page.status_code), [(str(k), str(v)) for k, v in page.headers.items()], str(body)
-
-
-def site_password(adapter, request, environ, client, scopes):
-    client = _client(client, None)
-    try:
-        result = _call(adapter, "authenticate", (request, environ, scopes, client))
-    except UserNotAuthenticated:
-        return None
-    return _authenticated(result)
 
 
 # --- generators and authentication sources -----------------------------------------------------
