@@ -58,6 +58,27 @@ impl PyCtx {
         }
     }
 
+    /// Drops the references this context holds with the GIL held (a `Py` dropped alone asks
+    /// first whether the thread holds it).
+    pub fn release(self, py: Python<'_>) {
+        if let Source::Wsgi {
+            environ,
+            body,
+            request_class,
+            env_vars,
+        } = self.source
+        {
+            drop(environ.into_bound(py));
+            drop(body.map(|b| b.into_bound(py)));
+            drop(request_class.into_bound(py));
+            drop(env_vars.into_bound(py));
+        }
+        if let Some((r, e)) = self.made.into_inner() {
+            drop(r.into_bound(py));
+            drop(e.into_bound(py));
+        }
+    }
+
     fn request_and_environ<'py>(
         &self,
         py: Python<'py>,

@@ -8,6 +8,7 @@ use std::sync::Mutex;
 use pyo3::exceptions::PyTypeError;
 use pyo3::intern;
 use pyo3::prelude::*;
+use pyo3::sync::GILOnceCell;
 use pyo3::types::{PyBytes, PyDict, PyList, PyString, PyTuple};
 
 use crate::engine::PyEngine;
@@ -75,6 +76,27 @@ fn known<'py>(py: Python<'py>, s: &str) -> Bound<'py, PyString> {
     }
 }
 
+/// A response header as the `(name, value)` tuple `start_response` takes: the engine's fixed
+/// pairs are made once (tuples of str are immutable, so sharing them is safe).
+fn header<'py>(py: Python<'py>, name: &str, value: &str) -> PyResult<Bound<'py, PyTuple>> {
+    static JSON: GILOnceCell<Py<PyTuple>> = GILOnceCell::new();
+    static NO_STORE: GILOnceCell<Py<PyTuple>> = GILOnceCell::new();
+    static NO_CACHE: GILOnceCell<Py<PyTuple>> = GILOnceCell::new();
+    let fixed = match (name, value) {
+        ("Content-Type", "application/json") => Some(&JSON),
+        ("Cache-Control", "no-store") => Some(&NO_STORE),
+        ("Pragma", "no-cache") => Some(&NO_CACHE),
+        _ => None,
+    };
+    if let Some(cell) = fixed {
+        let t = cell.get_or_try_init(py, || {
+            PyTuple::new(py, [known(py, name), known(py, value)]).map(Bound::unbind)
+        })?;
+        return Ok(t.bind(py).clone());
+    }
+    PyTuple::new(py, [known(py, name), known(py, value)])
+}
+
 /// An environ value, if it is a str.
 fn env_get<'py>(
     env: &Bound<'py, PyDict>,
@@ -87,7 +109,13 @@ fn env_get<'py>(
 
 impl WsgiCore {
     /// The current engine, rebuilt through the provider when the configuration changed.
-    fn engine(&self, py: Python<'_>) -> PyResult<(Py<PyEngine>, Py<PyAny>, Py<PyAny>)> {
+    /// (Bound references: dropping them is a plain decref, where dropping a `Py` first asks
+    /// whether this thread holds the GIL.)
+    #[allow(clippy::type_complexity)]
+    fn engine<'py>(
+        &self,
+        py: Python<'py>,
+    ) -> PyResult<(Bound<'py, PyEngine>, Bound<'py, PyAny>, Bound<'py, PyAny>)> {
         let generation = current_generation();
         let provider = {
             let guard = self.state.lock().unwrap_or_else(|p| p.into_inner());
@@ -99,9 +127,9 @@ impl WsgiCore {
             if let Some(e) = &st.engine {
                 if e.get().generation == generation {
                     return Ok((
-                        e.clone_ref(py),
-                        st.request_class.clone_ref(py),
-                        st.env_vars.clone_ref(py),
+                        e.bind(py).clone(),
+                        st.request_class.bind(py).clone(),
+                        st.env_vars.bind(py).clone(),
                     ));
                 }
             }
@@ -119,9 +147,9 @@ impl WsgiCore {
             .ok_or_else(|| PyTypeError::new_err("Application lost its provider"))?;
         st.engine = Some(fresh.clone_ref(py));
         Ok((
-            fresh,
-            st.request_class.clone_ref(py),
-            st.env_vars.clone_ref(py),
+            fresh.into_bound(py),
+            st.request_class.bind(py).clone(),
+            st.env_vars.bind(py).clone(),
         ))
     }
 }
@@ -204,15 +232,16 @@ impl WsgiCore {
             source: Source::Wsgi {
                 environ: environ.clone().unbind(),
                 body: body.as_ref().map(|b| b.clone().unbind()),
-                request_class,
-                env_vars,
+                request_class: request_class.unbind(),
+                env_vars: env_vars.unbind(),
             },
             made: Default::default(),
         };
         let resp = eng.run(py, &method, &path, &query, &headers, body_bytes, &ctx);
+        ctx.release(py);
         let hs = PyList::empty(py);
         for (k, v) in &resp.headers {
-            hs.append((known(py, k), known(py, v)))?;
+            hs.append(header(py, k, v)?)?;
         }
         let status = match resp.status {
             200 => intern!(py, "200 OK").clone(),
