@@ -16,7 +16,7 @@ use std::borrow::Cow;
 use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::sync::GILOnceCell;
-use pyo3::types::{PyBytes, PyDict, PyList, PyString, PyTuple, PyType};
+use pyo3::types::{PyBool, PyBytes, PyDict, PyList, PyString, PyTuple, PyType};
 
 use oauth2_engine::Client;
 
@@ -301,6 +301,43 @@ impl RequestCore {
     #[pyo3(signature = (*_args, **_kwargs))]
     fn new(_args: &Bound<'_, PyTuple>, _kwargs: Option<&Bound<'_, PyDict>>) -> Self {
         RequestCore::default()
+    }
+
+    /// The native fields, for `copy` and `pickle` (`Request.__getstate__`): parameters not parsed
+    /// yet are `None`.
+    fn _native_state<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyTuple>> {
+        PyTuple::new(
+            py,
+            [
+                or_none(py, &self.method),
+                or_none(py, &self.path),
+                or_none(py, &self.query_string),
+                or_none(py, &self.env_raw),
+                or_none(py, &self.raw_body),
+                or_none(py, &self.query_source),
+                PyBool::new(py, self.form).to_owned().into_any().unbind(),
+                or_none(py, &self.query_params),
+                or_none(py, &self.post_params),
+            ],
+        )
+    }
+
+    /// Restores what `_native_state` gave (`Request.__setstate__`).
+    fn _restore_native(&mut self, state: &Bound<'_, PyTuple>) -> PyResult<()> {
+        let field = |i: usize| -> PyResult<Option<PyObject>> {
+            let v = state.get_item(i)?;
+            Ok((!v.is_none()).then(|| v.unbind()))
+        };
+        self.method = field(0)?;
+        self.path = field(1)?;
+        self.query_string = field(2)?;
+        self.env_raw = field(3)?;
+        self.raw_body = field(4)?;
+        self.query_source = field(5)?;
+        self.form = state.get_item(6)?.is_truthy()?;
+        self.query_params = field(7)?;
+        self.post_params = field(8)?;
+        Ok(())
     }
 
     /// Sets every field at once (`Request.__init__` calls it).

@@ -378,3 +378,16 @@ def test_what_the_adapter_answers_is_read_as_python_oauth2_read_it(serve, result
     assert r.status_code == 200, r.text
     token = store.fetch_by_token(r.json()["access_token"])
     assert token.data == data and token.user_id == user_id
+
+
+def test_a_request_copies_with_its_native_fields():
+    import copy
+    request = oauth2.web.wsgi.Request(_environ("POST", query="q=1", body=b"a=1&b=2"))
+    request.extra = "x"
+    request.post_params["b"] = "changed"
+    twin = copy.copy(request)
+    assert type(twin) is oauth2.web.wsgi.Request and twin.extra == "x"
+    assert (twin.method, twin.path, twin.query_string) == ("POST", "/token", "q=1")
+    assert twin.env_raw is request.env_raw and twin._raw_body == b"a=1&b=2"
+    assert twin.get_param("q") == "1" and twin.post_param("b") == "changed"
+    assert twin.post_params is request.post_params

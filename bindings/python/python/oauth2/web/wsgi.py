@@ -68,6 +68,15 @@ class Request(_engine.RequestCore):
     def header(self, name, default=None):
         return self.env_raw.get("HTTP_" + name.upper(), default)
 
+    # copy and pickle: the instance dict and the native fields together.
+    def __getstate__(self):
+        return dict(self.__dict__), self._native_state()
+
+    def __setstate__(self, state):
+        attrs, native = state
+        self.__dict__.update(attrs)
+        self._restore_native(native)
+
 
 class Application(_engine.WsgiCore):
     """The WSGI application of a ``Provider``. It sets the provider's paths."""
