@@ -142,3 +142,30 @@ def test_pkce_enforced_when_a_challenge_was_sent_R13(server):
     ok = token(server, grant_type="authorization_code", code=code, redirect_uri=REDIRECT,
                code_verifier=verifier)
     assert ok.status_code == 200
+
+
+def test_wsgi_responses_carry_their_content_length():
+    """A complete body is announced with Content-Length, so an HTTP/1.1 server need not chunk it
+    (cheroot does for a WSGI app that gives none)."""
+    import io
+
+    app = oauth2.web.wsgi.Application(provider=make_provider())
+
+    def call(method, path, query="", body=b""):
+        started = []
+        environ = {"REQUEST_METHOD": method, "PATH_INFO": path, "QUERY_STRING": query,
+                   "SERVER_NAME": "x", "SERVER_PORT": "80", "wsgi.input": io.BytesIO(body),
+                   "CONTENT_TYPE": FORM["Content-Type"], "CONTENT_LENGTH": str(len(body))}
+        data = b"".join(app(environ, lambda status, headers, exc=None:
+                            started.append((status, headers))))
+        status, headers = started[-1]
+        lengths = [v for k, v in headers if k.lower() == "content-length"]
+        assert lengths == [str(len(data))], (status, headers)
+        return status
+
+    assert call("POST", "/token", body=b"grant_type=client_credentials&client_id=abc"
+                b"&client_secret=xyz").startswith("200")
+    assert call("POST", "/token", body=b"grant_type=nope").startswith("400")
+    assert call("GET", "/authorize", "response_type=code&client_id=abc&redirect_uri="
+                + REDIRECT + "&state=s&confirm=yes").startswith("302")
+    assert call("GET", "/elsewhere").startswith("404")

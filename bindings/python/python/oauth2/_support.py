@@ -41,12 +41,6 @@ def client_to_core(c):
     }
 
 
-def _jsonable(value):
-    """``data`` must survive the engine's JSON records; anything else is a user error."""
-    json.dumps(value)
-    return value
-
-
 def token_from_core(d):
     t = AccessToken(client_id=d["client_id"], grant_type=d["grant_type"], token=d["token"],
                     data={} if d.get("data") is None else d["data"],
@@ -57,6 +51,9 @@ def token_from_core(d):
     return t
 
 
+# `data` and `user_id` must survive the engine's JSON records: every caller of the two functions
+# below serialises their result at once, so json.dumps raises TypeError for anything else.
+
 def token_to_core(t):
     family = getattr(t, "_family", None)
     refresh_expires_at = t.refresh_expires_at
@@ -65,8 +62,8 @@ def token_to_core(t):
         "client_id": t.client_id,
         "grant_type": t.grant_type,
         "scopes": list(t.scopes or []),
-        "data": _jsonable(t.data),
-        "user_id": _jsonable(t.user_id),
+        "data": t.data,
+        "user_id": t.user_id,
         "expires_at": None if t.expires_at is None else int(t.expires_at),
         "refresh_token": t.refresh_token,
         # python-oauth2 stored 0 for "no expiry check".
@@ -96,8 +93,8 @@ def code_to_core(c):
         # A store that dropped the flag: ask for redirect_uri, as python-oauth2 always did.
         "redirect_uri_given": bool(d.get("redirect_uri_given", True)),
         "scopes": list(c.scopes or []),
-        "data": _jsonable(c.data),
-        "user_id": _jsonable(c.user_id),
+        "data": c.data,
+        "user_id": c.user_id,
         "expires_at": int(c.expires_at),
         "code_challenge": d.get("code_challenge"),
         "code_challenge_method": d.get("code_challenge_method"),
