@@ -192,10 +192,7 @@ impl WsgiCore {
             // python-oauth2's own 404, before any OAuth processing.
             start_response.call1((
                 "404 Not Found",
-                PyList::new(
-                    py,
-                    [("Content-type", "text/html"), ("Content-Length", "9")],
-                )?,
+                PyList::new(py, [("Content-type", "text/html"), ("Content-Length", "9")])?,
             ))?;
             return PyList::new(py, [PyBytes::new(py, b"Not Found")]);
         }
