@@ -408,7 +408,10 @@ def worker(args):
             elif command == "inproc":
                 reply = measure(module.make_app, request["workload"], request["duration"])
             elif command == "threads":
-                reply = measure_threads(module.make_app, request["workload"],
+                make_app = module.make_app
+                if request.get("store") == "sqlite":
+                    make_app = module.make_app_sqlite
+                reply = measure_threads(make_app, request["workload"],
                                         request["threads"], request["duration"])
             elif command == "check":
                 # One op of every workload, checked, before anything is timed.

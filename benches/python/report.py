@@ -12,6 +12,7 @@ import os
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 LABELS = {"ours": "oauth2-engine (ours)", "python-oauth2": "python-oauth2 1.1.1",
+          "ours-sqlite": "oauth2-engine (ours), native SQLite store",
           "authlib": "Authlib", "oauthlib": "oauthlib", "canned": "canned response (floor)"}
 ORDER = ["ours", "python-oauth2", "authlib", "oauthlib", "canned"]
 PEERS = ["python-oauth2", "authlib", "oauthlib"]
@@ -82,8 +83,10 @@ def threads_table(results):
     counts = results["threads"]["thread_counts"]
     workloads = results["threads"]["workloads"]
     rows = []
-    for key in ["ours", "python-oauth2"]:
+    for key in ["ours", "ours-sqlite", "python-oauth2"]:
         if key not in data:
+            if key == "ours-sqlite":
+                continue
             if key == "ours":
                 rows.append([LABELS[key], "any"] + [PENDING] * len(counts))
             continue
@@ -124,8 +127,10 @@ def http_table(results):
 def memory_table(results):
     data = results["memory"]
     rows = []
-    for key in ["ours", "python-oauth2"]:
+    for key in ["ours", "ours-sqlite", "python-oauth2"]:
         if key not in data:
+            if key == "ours-sqlite":
+                continue
             rows.append([LABELS[key]] + [PENDING] * 6)
             continue
         m = data[key]
@@ -215,11 +220,13 @@ def targets(results):
     th = results.get("threads", {}).get("ops_per_s", {})
     if "ours" in th:
         counts = results["threads"]["thread_counts"]
-        for w, by_count in th["ours"].items():
-            one = by_count[str(counts[0])]["median"]
-            best = max(by_count[str(c)]["median"] for c in counts)
-            lines.append("- throughput grows with threads (%s): %s (best ×%.2f of 1 thread)" % (
-                WORKLOAD_LABELS[w], "**yes**" if best > one * 1.1 else "**no**", best / one))
+        for key, store in (("ours", "memory store"), ("ours-sqlite", "native SQLite store")):
+            for w, by_count in th.get(key, {}).items():
+                one = by_count[str(counts[0])]["median"]
+                best = max(by_count[str(c)]["median"] for c in counts)
+                lines.append("- throughput grows with threads (%s, %s): %s (best ×%.2f of 1 "
+                             "thread)" % (store, WORKLOAD_LABELS[w], "**yes**"
+                                          if best > one * 1.1 else "**no**", best / one))
     else:
         lines.append("- throughput grows with threads: pending (ours not measured)")
     return "\n".join(lines)
@@ -234,7 +241,8 @@ def chart(results, path):
     fig, axes = plt.subplots(1, len(panels), figsize=(6.2 * len(panels), 5.4))
     if len(panels) == 1:
         axes = [axes]
-    colours = {"ours": "#1b7837", "python-oauth2": "#762a83", "authlib": "#e08214",
+    colours = {"ours": "#1b7837", "ours-sqlite": "#7fbf7b", "python-oauth2": "#762a83",
+               "authlib": "#e08214",
                "oauthlib": "#2166ac", "canned": "#999999"}
     keys = _libs(results)
     for ax, panel in zip(axes, panels):

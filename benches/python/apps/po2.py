@@ -44,8 +44,8 @@ def make_stores():
     return client_store, oauth2.store.memory.TokenStore()
 
 
-def make_app():
-    client_store, token_store = make_stores()
+def make_app(stores=None):
+    client_store, token_store = stores or make_stores()
     generator = oauth2.tokengenerator.Uuid4()
     # ClientCredentialsGrant takes no expires_in; python-oauth2's own example sets it here.
     generator.expires_in[oauth2.grant.ClientCredentialsGrant.grant_type] = \
@@ -61,6 +61,20 @@ def make_app():
     provider.add_grant(oauth2.grant.ClientCredentialsGrant())
     return oauth2.web.wsgi.Application(provider=provider, authorize_uri=common.AUTHORIZE_PATH,
                                        token_uri=common.TOKEN_PATH)
+
+
+def make_app_sqlite():
+    """The same app on the engine's native SQLite store (this project's package only): the store
+    that waits on a file, so the thread phase shows what releasing the GIL buys."""
+    import os
+    import tempfile
+
+    import oauth2.store.native
+    path = os.path.join(tempfile.mkdtemp(prefix="o2e-bench-"), "oauth2.db")
+    store = oauth2.store.native.SqliteStore(path, synchronous="normal")
+    store.add_client(client_id=common.CLIENT_ID, client_secret=common.CLIENT_SECRET,
+                     redirect_uris=[common.REDIRECT_URI])
+    return make_app((store, store))
 
 
 def library_version():

@@ -11,6 +11,7 @@ use pyo3::types::{PyDict, PyTuple};
 
 use crate::host::{PyAuthSource, PyCtx, PyGenerator, PySite, PyStore, PY_ERROR};
 use crate::store::NativeStore;
+use oauth2_engine::store::Backend;
 
 #[pyclass(frozen, module = "oauth2._engine", name = "Engine")]
 pub struct PyEngine {
@@ -21,6 +22,22 @@ pub struct PyEngine {
     pub(crate) authorize_path: String,
     pub(crate) token_path: String,
     pub(crate) max_body: usize,
+    /// Whether requests run with the GIL released: only when a native store can wait (SQLite,
+    /// Redis). The memory store's work is a few µs, less than handing the GIL to another thread
+    /// and taking it back costs (measured: two threads served half the requests one thread did
+    /// when the memory engine released it); Python stores need the GIL anyway.
+    pub(crate) release_gil: bool,
+}
+
+/// Whether the store in `slot` is a native backend that can wait on I/O or on another process.
+fn slot_waits(slot: &Bound<'_, PyTuple>) -> PyResult<bool> {
+    let is_native: bool = slot.get_item(1)?.extract()?;
+    if !is_native {
+        return Ok(false);
+    }
+    let obj = slot.get_item(0)?;
+    let store = obj.downcast::<NativeStore>()?;
+    Ok(!matches!(store.get().backend, Backend::Memory(_)))
 }
 
 /// A store slot: `(object, is_native)`. A native slot contributes its backend's store.
@@ -42,7 +59,8 @@ fn store_of<T: ?Sized>(
 }
 
 impl PyEngine {
-    /// Runs one request with the GIL released; callbacks take it back as they need it.
+    /// Runs one request, with the GIL released when a store can wait (callbacks then take it
+    /// back as they need it).
     #[allow(clippy::too_many_arguments)]
     pub(crate) fn run(
         &self,
@@ -54,7 +72,7 @@ impl PyEngine {
         body: &[u8],
         ctx: &PyCtx,
     ) -> Response {
-        py.allow_threads(|| {
+        let run = || {
             let req = Request {
                 method,
                 path,
@@ -64,7 +82,12 @@ impl PyEngine {
                 context: Ctx(Some(ctx)),
             };
             self.engine.handle(&req)
-        })
+        };
+        if self.release_gil {
+            py.allow_threads(run)
+        } else {
+            run()
+        }
     }
 }
 
@@ -128,6 +151,8 @@ impl PyEngine {
                 |p| Arc::new(p),
             )?,
         };
+        let release_gil =
+            slot_waits(client_store)? || slot_waits(code_store)? || slot_waits(token_store)?;
         let authorize_path = config.authorize_path.clone();
         let token_path = config.token_path.clone();
         let max_body = config.max_body_bytes;
@@ -169,6 +194,7 @@ impl PyEngine {
             authorize_path,
             token_path,
             max_body,
+            release_gil,
         })
     }
 
@@ -214,9 +240,13 @@ impl PyEngine {
 
     /// The live access token's record as JSON, or `None` (for resource servers).
     fn validate_access_token(&self, py: Python<'_>, token: &str) -> PyResult<Option<String>> {
-        let found = py
-            .allow_threads(|| self.engine.validate_access_token(token, Ctx::NONE))
-            .map_err(|e| PyValueError::new_err(e.message))?;
+        let validate = || self.engine.validate_access_token(token, Ctx::NONE);
+        let found = if self.release_gil {
+            py.allow_threads(validate)
+        } else {
+            validate()
+        }
+        .map_err(|e| PyValueError::new_err(e.message))?;
         Ok(found.and_then(|t| serde_json::to_string(&t).ok()))
     }
 }

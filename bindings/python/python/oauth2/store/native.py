@@ -8,7 +8,8 @@ auth-code store and access-token store (pass it for all three ``Provider`` argum
   a Redis server shared by every process and host.
 
 The options are those of docs/storage.md. Requests never call into Python for storage: the
-engine uses the backend directly (with the GIL released). Codes and refresh tokens are taken
+engine uses the backend directly (with the GIL released on SQLite and Redis, which wait on
+I/O; the memory store's work is shorter than a GIL hand-over). Codes and refresh tokens are taken
 atomically, expired records are purged (SQLite/memory) or expire by themselves (Redis).
 """
 

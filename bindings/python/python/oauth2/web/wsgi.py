@@ -1,7 +1,8 @@
 """WSGI: ``Application(provider=...)`` (1.x) and ``Wsgi(server=...)`` (0.x).
 
 ``Application.__call__`` is native: it reads the environ, answers unknown paths with
-python-oauth2's 404, runs the engine with the GIL released and calls ``start_response``. A
+python-oauth2's 404, runs the engine (with the GIL released when a store waits on I/O) and calls
+``start_response``. A
 ``request_class`` instance is built only when a Python callback (a site adapter, a custom
 authentication source) needs one: the default ``Request`` natively, any other from the environ.
 """
