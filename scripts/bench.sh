@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The Python benchmarks in one command (`make bench`): our package against python-oauth2 1.1.1,
 # Authlib, oauthlib and a canned-response floor, in process, over loopback HTTP (wrk), across
-# threads, and in memory. Writes docs/benchmarks/{results.json,tables.md,chart.png} and rewrites
+# threads (ours also on its native Redis store: scripts/services.sh is run first), and in
+# memory. Writes docs/benchmarks/{results.json,tables.md,chart.png} and rewrites
 # docs/benchmarks.md from benches/python/benchmarks.md.in.
 #
 #   scripts/bench.sh                 everything; fails if our wheel cannot be built
@@ -104,6 +105,9 @@ else
   "$VENVS/ours/bin/pip" install -q --disable-pip-version-check --force-reinstall --no-deps \
     "$wheels"/*.whl
 fi
+
+# The thread phase measures ours on the native Redis store too: make sure Redis answers.
+"$ROOT/scripts/services.sh" >&2
 
 # The checks that stand between a broken app and a figure, checked themselves first.
 "$VENVS/tools/bin/python" -m unittest discover -s "$BENCH" -p 'test_harness.py' >&2

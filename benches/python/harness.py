@@ -409,8 +409,8 @@ def worker(args):
                 reply = measure(module.make_app, request["workload"], request["duration"])
             elif command == "threads":
                 make_app = module.make_app
-                if request.get("store") == "sqlite":
-                    make_app = module.make_app_sqlite
+                if request.get("store") == "redis":
+                    make_app = module.make_app_redis
                 reply = measure_threads(make_app, request["workload"],
                                         request["threads"], request["duration"])
             elif command == "check":

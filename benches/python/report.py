@@ -12,7 +12,7 @@ import os
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 LABELS = {"ours": "oauth2-engine (ours)", "python-oauth2": "python-oauth2 1.1.1",
-          "ours-sqlite": "oauth2-engine (ours), native SQLite store",
+          "ours-redis": "oauth2-engine (ours), native Redis store",
           "authlib": "Authlib", "oauthlib": "oauthlib", "canned": "canned response (floor)"}
 ORDER = ["ours", "python-oauth2", "authlib", "oauthlib", "canned"]
 PEERS = ["python-oauth2", "authlib", "oauthlib"]
@@ -83,9 +83,9 @@ def threads_table(results):
     counts = results["threads"]["thread_counts"]
     workloads = results["threads"]["workloads"]
     rows = []
-    for key in ["ours", "ours-sqlite", "python-oauth2"]:
+    for key in ["ours", "ours-redis", "python-oauth2"]:
         if key not in data:
-            if key == "ours-sqlite":
+            if key == "ours-redis":
                 continue
             if key == "ours":
                 rows.append([LABELS[key], "any"] + [PENDING] * len(counts))
@@ -127,9 +127,9 @@ def http_table(results):
 def memory_table(results):
     data = results["memory"]
     rows = []
-    for key in ["ours", "ours-sqlite", "python-oauth2"]:
+    for key in ["ours", "ours-redis", "python-oauth2"]:
         if key not in data:
-            if key == "ours-sqlite":
+            if key == "ours-redis":
                 continue
             rows.append([LABELS[key]] + [PENDING] * 6)
             continue
@@ -220,7 +220,7 @@ def targets(results):
     th = results.get("threads", {}).get("ops_per_s", {})
     if "ours" in th:
         counts = results["threads"]["thread_counts"]
-        for key, store in (("ours", "memory store"), ("ours-sqlite", "native SQLite store")):
+        for key, store in (("ours", "memory store"), ("ours-redis", "native Redis store")):
             for w, by_count in th.get(key, {}).items():
                 one = by_count[str(counts[0])]["median"]
                 best = max(by_count[str(c)]["median"] for c in counts)
@@ -241,7 +241,7 @@ def chart(results, path):
     fig, axes = plt.subplots(1, len(panels), figsize=(6.2 * len(panels), 5.4))
     if len(panels) == 1:
         axes = [axes]
-    colours = {"ours": "#1b7837", "ours-sqlite": "#7fbf7b", "python-oauth2": "#762a83",
+    colours = {"ours": "#1b7837", "ours-redis": "#7fbf7b", "python-oauth2": "#762a83",
                "authlib": "#e08214",
                "oauthlib": "#2166ac", "canned": "#999999"}
     keys = _libs(results)

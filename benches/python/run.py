@@ -174,17 +174,17 @@ def run_inproc(opts, libs, workers):
 def run_threads(opts, libs, workers):
     counts = [int(c) for c in opts.thread_counts.split(",")]
     workloads = [w for w in opts.thread_workloads.split(",") if w]
-    # "ours-sqlite": our package on its native SQLite store, driven by our worker.
-    keys = [k for k in ("ours", "ours-sqlite", "python-oauth2")
-            if k.split("-sqlite")[0] in libs]
+    # "ours-redis": our package on its native Redis store, driven by our worker.
+    keys = [k for k in ("ours", "ours-redis", "python-oauth2")
+            if k.split("-redis")[0] in libs]
     samples = {k: {w: {c: [] for c in counts} for w in workloads} for k in keys}
     for round_index in range(opts.thread_rounds):
         log("thread scaling round %d/%d" % (round_index + 1, opts.thread_rounds))
         for workload in workloads:
             for threads in counts:
                 for key in rotated(keys, round_index):
-                    extra = {"store": "sqlite"} if key == "ours-sqlite" else {}
-                    worker = workers[key.split("-sqlite")[0]]
+                    extra = {"store": "redis"} if key == "ours-redis" else {}
+                    worker = workers[key.split("-redis")[0]]
                     reply = worker.ask(cmd="threads", workload=workload, threads=threads,
                                        duration=opts.thread_duration, **extra)
                     samples[key][workload][threads].append(reply["ops_per_s"])

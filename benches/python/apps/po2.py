@@ -63,17 +63,22 @@ def make_app(stores=None):
                                        token_uri=common.TOKEN_PATH)
 
 
-def make_app_sqlite():
-    """The same app on the engine's native SQLite store (this project's package only): the store
-    that waits on a file, so the thread phase shows what releasing the GIL buys."""
-    import os
-    import tempfile
+def make_app_redis():
+    """The same app on the engine's native Redis store (this project's package only): a store
+    whose work waits on the network, so the thread phase shows what releasing the GIL buys.
+    Needs Redis on 127.0.0.1:6379 (scripts/services.sh starts it); each app gets a fresh key
+    prefix, and its tokens expire by themselves."""
+    import uuid
 
     import oauth2.store.native
-    path = os.path.join(tempfile.mkdtemp(prefix="o2e-bench-"), "oauth2.db")
-    store = oauth2.store.native.SqliteStore(path, synchronous="normal")
-    store.add_client(client_id=common.CLIENT_ID, client_secret=common.CLIENT_SECRET,
-                     redirect_uris=[common.REDIRECT_URI])
+    store = oauth2.store.native.RedisStore("redis://127.0.0.1:6379/0",
+                                           prefix="o2e-bench-%s:" % uuid.uuid4().hex[:12])
+    try:
+        store.add_client(client_id=common.CLIENT_ID, client_secret=common.CLIENT_SECRET,
+                         redirect_uris=[common.REDIRECT_URI])
+    except Exception as error:
+        raise RuntimeError("the Redis thread-scaling row needs Redis on 127.0.0.1:6379 "
+                           "(start it with scripts/services.sh): %s" % error)
     return make_app((store, store))
 
 
