@@ -294,14 +294,7 @@ fn secret_eq(stored: &[u8], given: &[u8]) -> bool {
 }
 
 fn decode_hex32(hex: &str) -> Option<[u8; 32]> {
-    fn nibble(c: u8) -> Option<u8> {
-        match c {
-            b'0'..=b'9' => Some(c - b'0'),
-            b'a'..=b'f' => Some(c - b'a' + 10),
-            b'A'..=b'F' => Some(c - b'A' + 10),
-            _ => None,
-        }
-    }
+    use crate::form::hex_val as nibble;
     let bytes = hex.as_bytes();
     if bytes.len() != 64 {
         return None;

@@ -18,20 +18,12 @@ use pyo3::prelude::*;
 use pyo3::sync::GILOnceCell;
 use pyo3::types::{PyBool, PyBytes, PyDict, PyList, PyString, PyTuple, PyType};
 
+use oauth2_engine::form::hex_val as hex;
 use oauth2_engine::Client;
 
 use crate::wsgi::utf8;
 
 const FORM: &str = "application/x-www-form-urlencoded";
-
-fn hex(c: u8) -> Option<u8> {
-    match c {
-        b'0'..=b'9' => Some(c - b'0'),
-        b'a'..=b'f' => Some(c - b'a' + 10),
-        b'A'..=b'F' => Some(c - b'A' + 10),
-        _ => None,
-    }
-}
 
 /// `urllib.parse.unquote_plus` with its defaults: `+` is a space, `%XX` (two hex digits) a byte,
 /// anything else as it is, and the bytes read as UTF-8 with errors replaced.
