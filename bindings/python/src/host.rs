@@ -193,7 +193,7 @@ pub(crate) struct PyStore {
     pub support: Py<PyAny>,
     pub store: Py<PyAny>,
     /// Makes "fetch then delete" (the 1.x interface has no atomic take) one step for every
-    /// thread of this process. Taken only while the GIL is not held, so it cannot deadlock.
+    /// thread of this process. Waited for only while the GIL is released, so it cannot deadlock.
     pub take: Mutex<()>,
 }
 
@@ -215,8 +215,15 @@ impl PyStore {
         name: &str,
         arg: &str,
     ) -> Result<Lookup<T>, HostError> {
-        let _guard = self.take.lock().unwrap_or_else(|p| p.into_inner());
-        Ok(match self.call(name, arg)? {
+        // The lock is waited for with the GIL released (the engine may hold it: it keeps the GIL
+        // unless a store waits on I/O), since its holder needs the GIL to finish.
+        let found = Python::with_gil(|py| {
+            py.allow_threads(|| {
+                let _guard = self.take.lock().unwrap_or_else(|p| p.into_inner());
+                self.call(name, arg)
+            })
+        })?;
+        Ok(match found {
             Some(j) => Lookup::Found(parse_json(&j, "record")?),
             None => Lookup::Missing,
         })
