@@ -63,15 +63,19 @@ def make_app(stores=None):
                                        token_uri=common.TOKEN_PATH)
 
 
+REDIS_URL = "redis://127.0.0.1:6379/15"
+
+
 def make_app_redis():
     """The same app on the engine's native Redis store (this project's package only): a store
     whose work waits on the network, so the thread phase shows what releasing the GIL buys.
-    Needs Redis on 127.0.0.1:6379 (scripts/services.sh starts it); each app gets a fresh key
-    prefix, and its tokens expire by themselves."""
+    Needs Redis on 127.0.0.1:6379 (scripts/services.sh starts it). The keys go to database 15,
+    away from the tests' database 0 (whose clean-ups scan it), each app under a fresh prefix;
+    scripts/bench.sh empties database 15 when the run ends."""
     import uuid
 
     import oauth2.store.native
-    store = oauth2.store.native.RedisStore("redis://127.0.0.1:6379/0",
+    store = oauth2.store.native.RedisStore(REDIS_URL,
                                            prefix="o2e-bench-%s:" % uuid.uuid4().hex[:12])
     try:
         store.add_client(client_id=common.CLIENT_ID, client_secret=common.CLIENT_SECRET,
