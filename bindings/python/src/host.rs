@@ -429,19 +429,11 @@ fn py_to_value(obj: &Bound<'_, PyAny>, depth: usize) -> Option<Value> {
         }
         return Some(Value::Object(map));
     }
-    if obj.is_exact_instance_of::<PyList>() {
-        let l = obj.downcast::<PyList>().ok()?;
-        let mut out = Vec::with_capacity(l.len());
-        for v in l.iter() {
-            out.push(py_to_value(&v, depth + 1)?);
-        }
-        return Some(Value::Array(out));
-    }
-    if obj.is_exact_instance_of::<PyTuple>() {
-        let t = obj.downcast::<PyTuple>().ok()?;
-        let mut out = Vec::with_capacity(t.len());
-        for v in t.iter() {
-            out.push(py_to_value(&v, depth + 1)?);
+    // json.dumps writes lists and tuples alike, as arrays.
+    if obj.is_exact_instance_of::<PyList>() || obj.is_exact_instance_of::<PyTuple>() {
+        let mut out = Vec::new();
+        for v in obj.try_iter().ok()? {
+            out.push(py_to_value(&v.ok()?, depth + 1)?);
         }
         return Some(Value::Array(out));
     }
