@@ -88,10 +88,14 @@ fn base64url_32(bytes: &[u8; 32]) -> String {
 pub fn uuid4() -> String {
     let mut bytes = [0u8; 16];
     rand::thread_rng().fill_bytes(&mut bytes);
-    uuid::Builder::from_random_bytes(bytes)
+    // Encoded into a stack buffer, then copied once: `to_string` would go through the
+    // formatting machinery and grow the string twice.
+    let mut buf = uuid::Uuid::encode_buffer();
+    let text = uuid::Builder::from_random_bytes(bytes)
         .into_uuid()
         .hyphenated()
-        .to_string()
+        .encode_lower(&mut buf);
+    String::from(&*text)
 }
 
 /// `length` lowercase hex characters of randomness (at most 128).

@@ -51,7 +51,7 @@ impl Engine {
         let rotate = refresh_grant.rotate || client.is_public();
         if rotate {
             match tokens
-                .consume_refresh_token(refresh_token, req.context)
+                .use_refresh_token(refresh_token, req.context)
                 .map_err(|e| self.host(e))?
             {
                 Lookup::Found(_) => {}

@@ -20,12 +20,12 @@
 
 use std::borrow::Cow;
 use std::cmp::Reverse;
-use std::collections::hash_map::RandomState;
 use std::collections::{BinaryHeap, HashMap, HashSet};
 use std::hash::{BuildHasher, BuildHasherDefault, Hasher};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 
+use foldhash::fast::RandomState;
 use serde_json::Value;
 
 use super::{ClientStore, CodeStore, TokenStore};
@@ -43,6 +43,13 @@ const TOMBSTONE_SECS: i64 = 30 * 24 * 3600;
 /// for ever new client ids gets there) each record keeps its own copy, so the set stays small.
 const MAX_INTERNED_CLIENT_IDS: usize = 4096;
 
+/// The maps hash with foldhash, seeded at random per map, rather than std's SipHash, which took
+/// a tenth of a refresh request. Flooding a map with colliding keys needs the attacker to choose
+/// what is inserted: keys here are codes and tokens this server generated, and client ids its
+/// host registered; a request can only look keys up.
+type Map<K, V> = HashMap<K, V, RandomState>;
+type Set<K> = HashSet<K, RandomState>;
+
 /// When an entry may be forgotten (`None`: not by time).
 trait Deadline {
     fn deadline(&self) -> Option<i64>;
@@ -52,7 +59,7 @@ trait Deadline {
 /// in the heap more than once (its deadline changed); only the entry's current deadline counts.
 /// The heap shares the key's allocation with the map.
 struct Shard<V> {
-    map: HashMap<Arc<str>, V>,
+    map: Map<Arc<str>, V>,
     queue: BinaryHeap<Reverse<(i64, Arc<str>)>>,
 }
 
@@ -101,7 +108,7 @@ impl<V: Deadline> Shard<V> {
 }
 
 impl<V> std::ops::Deref for Shard<V> {
-    type Target = HashMap<Arc<str>, V>;
+    type Target = Map<Arc<str>, V>;
     fn deref(&self) -> &Self::Target {
         &self.map
     }
@@ -140,7 +147,7 @@ impl<V> Sharded<V> {
             shards: (0..SHARDS)
                 .map(|_| {
                     Mutex::new(Shard {
-                        map: HashMap::new(),
+                        map: Map::default(),
                         queue: BinaryHeap::new(),
                     })
                 })
@@ -193,8 +200,8 @@ struct Record {
 impl Record {
     fn to_model(&self) -> AccessToken {
         AccessToken {
-            token: self.token.to_string(),
-            client_id: self.client_id.to_string(),
+            token: String::from(&*self.token),
+            client_id: String::from(&*self.client_id),
             grant_type: self.grant_type,
             scopes: self.scopes.to_vec(),
             data: self.data.clone(),
@@ -202,7 +209,7 @@ impl Record {
             expires_at: self.expires_at,
             refresh_token: self.refresh_token.as_deref().map(str::to_owned),
             refresh_expires_at: self.refresh_expires_at,
-            family: self.family.to_string(),
+            family: String::from(&*self.family),
         }
     }
 }
@@ -280,7 +287,7 @@ struct UserIndex {
 impl UserIndex {
     fn new() -> Self {
         UserIndex {
-            hasher: RandomState::new(),
+            hasher: RandomState::default(),
             shards: (0..SHARDS)
                 .map(|_| Mutex::new(UserShard::default()))
                 .collect(),
@@ -331,13 +338,13 @@ impl UserIndex {
 
 /// Clients, codes and tokens in this process's memory.
 pub struct MemoryStore {
-    clients: RwLock<HashMap<String, Arc<Client>>>,
+    clients: RwLock<Map<String, Arc<Client>>>,
     codes: Sharded<CodeEntry>,
     tokens: Sharded<Arc<Record>>,
     refresh: Sharded<RefreshEntry>,
     users: UserIndex,
-    client_ids: RwLock<HashSet<Arc<str>>>,
-    revoked_families: RwLock<HashSet<String>>,
+    client_ids: RwLock<Set<Arc<str>>>,
+    revoked_families: RwLock<Set<String>>,
     any_revoked: AtomicBool,
     clock: Arc<dyn Clock>,
 }
@@ -356,13 +363,13 @@ impl MemoryStore {
     /// A store whose purging follows `clock` (give it the engine's).
     pub fn with_clock(clock: Arc<dyn Clock>) -> Self {
         MemoryStore {
-            clients: RwLock::new(HashMap::new()),
+            clients: RwLock::new(Map::default()),
             codes: Sharded::new(),
             tokens: Sharded::new(),
             refresh: Sharded::new(),
             users: UserIndex::new(),
-            client_ids: RwLock::new(HashSet::new()),
-            revoked_families: RwLock::new(HashSet::new()),
+            client_ids: RwLock::new(Set::default()),
+            revoked_families: RwLock::new(Set::default()),
             any_revoked: AtomicBool::new(false),
             clock,
         }
@@ -483,6 +490,42 @@ impl MemoryStore {
         self.users.forget(record);
     }
 
+    /// Atomically uses up a refresh token, leaving a tombstone to recognise its replay.
+    fn take_refresh(&self, refresh_token: &str) -> Lookup<Arc<Record>> {
+        let mut shard = self.refresh.lock(refresh_token);
+        let Some(entry) = shard.get_mut(refresh_token) else {
+            return Lookup::Missing;
+        };
+        let taken = match entry {
+            RefreshEntry::Used(tomb) => {
+                return Lookup::Used {
+                    family: String::from(&*tomb.family),
+                }
+            }
+            RefreshEntry::Live(r) if self.is_revoked(&r.family) => {
+                shard.remove(refresh_token);
+                return Lookup::Missing;
+            }
+            RefreshEntry::Live(r) => {
+                let until = r
+                    .refresh_expires_at
+                    .unwrap_or_else(|| self.clock.now() + TOMBSTONE_SECS);
+                let tomb = RefreshEntry::Used(Box::new(Tomb {
+                    family: r.family.clone(),
+                    until,
+                }));
+                std::mem::replace(entry, tomb)
+            }
+        };
+        shard.reschedule(refresh_token);
+        match taken {
+            RefreshEntry::Live(r) => Lookup::Found(r),
+            RefreshEntry::Used(tomb) => Lookup::Used {
+                family: String::from(&*tomb.family),
+            },
+        }
+    }
+
     fn remove_record(&self, record: &Arc<Record>) {
         {
             let mut shard = self.tokens.lock(&record.token);
@@ -583,7 +626,7 @@ impl TokenStore for MemoryStore {
         let entry = match self.refresh.lock(refresh_token).get(refresh_token) {
             Some(RefreshEntry::Live(r)) => Ok(r.clone()),
             Some(RefreshEntry::Used(tomb)) => Err(Lookup::Used {
-                family: tomb.family.to_string(),
+                family: String::from(&*tomb.family),
             }),
             None => Err(Lookup::Missing),
         };
@@ -598,37 +641,22 @@ impl TokenStore for MemoryStore {
         refresh_token: &str,
         _ctx: Ctx<'_>,
     ) -> Result<Lookup<AccessToken>, HostError> {
-        let mut shard = self.refresh.lock(refresh_token);
-        let Some(entry) = shard.get_mut(refresh_token) else {
-            return Ok(Lookup::Missing);
-        };
-        let taken = match entry {
-            RefreshEntry::Used(tomb) => {
-                return Ok(Lookup::Used {
-                    family: tomb.family.to_string(),
-                })
-            }
-            RefreshEntry::Live(r) if self.is_revoked(&r.family) => {
-                shard.remove(refresh_token);
-                return Ok(Lookup::Missing);
-            }
-            RefreshEntry::Live(r) => {
-                let until = r
-                    .refresh_expires_at
-                    .unwrap_or_else(|| self.clock.now() + TOMBSTONE_SECS);
-                let tomb = RefreshEntry::Used(Box::new(Tomb {
-                    family: r.family.clone(),
-                    until,
-                }));
-                std::mem::replace(entry, tomb)
-            }
-        };
-        shard.reschedule(refresh_token);
-        Ok(match taken {
-            RefreshEntry::Live(r) => Lookup::Found(r.to_model()),
-            RefreshEntry::Used(tomb) => Lookup::Used {
-                family: tomb.family.to_string(),
-            },
+        Ok(match self.take_refresh(refresh_token) {
+            Lookup::Found(r) => Lookup::Found(r.to_model()),
+            Lookup::Used { family } => Lookup::Used { family },
+            Lookup::Missing => Lookup::Missing,
+        })
+    }
+
+    fn use_refresh_token(
+        &self,
+        refresh_token: &str,
+        _ctx: Ctx<'_>,
+    ) -> Result<Lookup<()>, HostError> {
+        Ok(match self.take_refresh(refresh_token) {
+            Lookup::Found(_) => Lookup::Found(()),
+            Lookup::Used { family } => Lookup::Used { family },
+            Lookup::Missing => Lookup::Missing,
         })
     }
 
@@ -681,7 +709,7 @@ mod tests {
     #[test]
     fn expire_drops_due_entries_in_deadline_order_within_the_limit() {
         let mut shard = Shard {
-            map: HashMap::new(),
+            map: Map::default(),
             queue: BinaryHeap::new(),
         };
         for (k, d) in [

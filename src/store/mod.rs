@@ -68,6 +68,20 @@ pub trait TokenStore: Send + Sync {
         refresh_token: &str,
         ctx: Ctx<'_>,
     ) -> Result<Lookup<AccessToken>, HostError>;
+    /// [`consume_refresh_token`](Self::consume_refresh_token) for a caller that already holds
+    /// the record (the engine fetched and checked it first): the same atomic use, answering
+    /// only whether this caller won. A store that can skip rebuilding the record overrides it.
+    fn use_refresh_token(
+        &self,
+        refresh_token: &str,
+        ctx: Ctx<'_>,
+    ) -> Result<Lookup<()>, HostError> {
+        Ok(match self.consume_refresh_token(refresh_token, ctx)? {
+            Lookup::Found(_) => Lookup::Found(()),
+            Lookup::Used { family } => Lookup::Used { family },
+            Lookup::Missing => Lookup::Missing,
+        })
+    }
     /// The newest token of this user for this client and grant (for unique tokens).
     fn fetch_existing_token_of_user(
         &self,
