@@ -14,6 +14,11 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use pyo3::prelude::*;
 
+/// The Rust side of the module allocates with mimalloc (see Cargo.toml for why); memory handed
+/// to or from Python always goes through Python's own allocator functions, so the two never mix.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 mod engine;
 mod host;
 mod request;
