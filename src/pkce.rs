@@ -1,7 +1,5 @@
 //! Proof Key for Code Exchange (RFC 7636).
 
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine as _;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
@@ -32,7 +30,7 @@ pub fn parse_method(raw: Option<&str>) -> Option<PkceMethod> {
 
 /// The S256 challenge of `verifier`.
 pub fn s256_challenge(verifier: &str) -> String {
-    URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()))
+    crate::token::base64url(&Sha256::digest(verifier.as_bytes()).into())
 }
 
 /// Checks `verifier` against the stored challenge in constant time (R13).

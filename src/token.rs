@@ -3,8 +3,6 @@
 //! Randomness comes from the thread-local ChaCha generator of `rand`, which the OS seeds and
 //! reseeds: a cryptographically secure stream without a system call per token (R29).
 
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine as _;
 use rand::RngCore;
 use serde::Deserialize;
 
@@ -61,27 +59,43 @@ impl TokenGenerator for TokenFormat {
 pub fn random_token() -> String {
     let mut bytes = [0u8; 32];
     rand::thread_rng().fill_bytes(&mut bytes);
-    base64url_32(&bytes)
+    base64url(&bytes)
 }
 
-/// 32 bytes as 43 characters of unpadded base64url: what `URL_SAFE_NO_PAD.encode` gives,
-/// written straight into a buffer of the final size rather than through the general encoder.
-fn base64url_32(bytes: &[u8; 32]) -> String {
+/// Unpadded base64url of `N` bytes (at most 48): what `URL_SAFE_NO_PAD.encode` gives, written
+/// straight into a stack buffer and copied once into a string of the final size, rather than
+/// through the general encoder (which sizes, allocates and pads in separate steps).
+pub(crate) fn base64url<const N: usize>(bytes: &[u8; N]) -> String {
     const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-    let mut out = [0u8; 43];
-    // Ten groups of three bytes make forty characters; the last two bytes make three more.
-    for (group, chars) in bytes.chunks_exact(3).zip(out.chunks_exact_mut(4)) {
+    const { assert!(N <= 48, "the buffer holds 64 characters") };
+    let mut out = [0u8; 64];
+    let char_of = |n: u32, k: usize| ALPHABET[(n >> (18 - 6 * k) & 63) as usize];
+    // Each group of three bytes makes four characters; a last group of one or two bytes makes
+    // two or three.
+    let groups = bytes.chunks_exact(3);
+    let rest = groups.remainder();
+    let mut len = 0;
+    for (group, chars) in groups.zip(out.chunks_exact_mut(4)) {
         let n = u32::from(group[0]) << 16 | u32::from(group[1]) << 8 | u32::from(group[2]);
         for (k, c) in chars.iter_mut().enumerate() {
-            *c = ALPHABET[(n >> (18 - 6 * k) & 63) as usize];
+            *c = char_of(n, k);
+        }
+        len += 4;
+    }
+    if !rest.is_empty() {
+        let n = rest
+            .iter()
+            .enumerate()
+            .fold(0u32, |n, (k, b)| n | u32::from(*b) << (16 - 8 * k));
+        for k in 0..=rest.len() {
+            out[len] = char_of(n, k);
+            len += 1;
         }
     }
-    let n = u32::from(bytes[30]) << 16 | u32::from(bytes[31]) << 8;
-    for (k, c) in out[40..].iter_mut().enumerate() {
-        *c = ALPHABET[(n >> (18 - 6 * k) & 63) as usize];
-    }
     // The alphabet is ASCII, so this never fails.
-    crate::http::utf8(&out).unwrap_or_default().to_owned()
+    crate::http::utf8(&out[..len])
+        .unwrap_or_default()
+        .to_owned()
 }
 
 /// A random (version 4) UUID in its hyphenated lowercase form.
@@ -117,12 +131,14 @@ pub fn hex_token(length: usize) -> String {
 pub(crate) fn family_id() -> String {
     let mut bytes = [0u8; 16];
     rand::thread_rng().fill_bytes(&mut bytes);
-    URL_SAFE_NO_PAD.encode(bytes)
+    base64url(&bytes)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use base64::Engine as _;
     use std::collections::HashSet;
 
     #[test]
@@ -143,16 +159,26 @@ mod tests {
 
     #[test]
     fn base64url_matches_the_base64_crate() {
-        let mut bytes = [0u8; 32];
+        let mut bytes = [0u8; 48];
         for round in 0..200u32 {
             for (i, b) in bytes.iter_mut().enumerate() {
                 *b = (round.wrapping_mul(2_654_435_761) >> (i % 24)) as u8 ^ i as u8;
             }
             if round == 0 {
-                bytes = [0xff; 32];
+                bytes = [0xff; 48];
             }
-            assert_eq!(base64url_32(&bytes), URL_SAFE_NO_PAD.encode(bytes));
+            // Lengths with each remainder of three, and the ones in use.
+            let b = &bytes;
+            assert_eq!(base64url(b), URL_SAFE_NO_PAD.encode(b));
+            let b: &[u8; 32] = b.first_chunk().unwrap();
+            assert_eq!(base64url(b), URL_SAFE_NO_PAD.encode(b));
+            let b: &[u8; 16] = b.first_chunk().unwrap();
+            assert_eq!(base64url(b), URL_SAFE_NO_PAD.encode(b));
+            let b: &[u8; 1] = b.first_chunk().unwrap();
+            assert_eq!(base64url(b), URL_SAFE_NO_PAD.encode(b));
+            assert_eq!(base64url(&[]), "");
         }
+        assert_eq!(family_id().len(), 22);
     }
 
     #[test]
