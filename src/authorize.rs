@@ -60,7 +60,7 @@ impl Engine {
         };
         let response_type = params.get("response_type").and_then(ResponseType::parse);
         let target = Target {
-            redirect_uri: &redirect_uri,
+            redirect_uri,
             placement: match response_type {
                 Some(ResponseType::Token) => Placement::Fragment,
                 _ => Placement::Query,
@@ -111,11 +111,11 @@ impl Engine {
 
     /// The URI responses go to: the requested one if it matches a registration, else the only
     /// registered one.
-    fn auth_redirect_uri(
+    fn auth_redirect_uri<'u>(
         &self,
-        client: &Client,
-        requested: Option<&str>,
-    ) -> Result<String, OAuthError> {
+        client: &'u Client,
+        requested: Option<&'u str>,
+    ) -> Result<&'u str, OAuthError> {
         let policy = &self.s.redirects;
         let chosen = match requested {
             Some(uri) => {
@@ -141,7 +141,7 @@ impl Engine {
         if !policy.is_acceptable(chosen) {
             return Err(OAuthError::invalid_request("Redirect URI not allowed"));
         }
-        Ok(chosen.to_owned())
+        Ok(chosen)
     }
 
     fn authorize_validated(
@@ -207,8 +207,12 @@ impl Engine {
         let mut loc = Location::new(target.redirect_uri, target.placement);
         match response_type {
             ResponseType::Code => {
+                let code = self.generate(TokenKind::AuthorizationCode)?;
+                // The location is written first: the code itself then goes to the store as it
+                // is, without a copy.
+                loc.param("code", &code);
                 let code = AuthorizationCode {
-                    code: self.generate(TokenKind::AuthorizationCode)?,
+                    code,
                     client_id: client.client_id.clone(),
                     redirect_uri: target.redirect_uri.to_owned(),
                     redirect_uri_given: params.get("redirect_uri").is_some(),
@@ -222,9 +226,8 @@ impl Engine {
                 };
                 self.storage
                     .codes
-                    .save_code(&code, req.context)
+                    .save_code_owned(code, req.context)
                     .map_err(|e| self.host(e))?;
-                loc.param("code", &code.code);
             }
             ResponseType::Token => {
                 let issued = self.create_token(

@@ -170,7 +170,41 @@ impl<V> Sharded<V> {
 
 enum CodeEntry {
     Live(AuthorizationCode),
-    Used { family: String, until: i64 },
+    Used { family: UsedFamily, until: i64 },
+}
+
+/// A used code's grant family, remembered to revoke the family if the code is replayed. The
+/// engine's family ids are 22 characters: kept inline, they let a code be used up without an
+/// allocation (and its tombstone be dropped without a free).
+enum UsedFamily {
+    Inline { len: u8, bytes: [u8; 23] },
+    Heap(Box<str>),
+}
+
+impl UsedFamily {
+    fn new(family: &str) -> Self {
+        let mut bytes = [0u8; 23];
+        match bytes.get_mut(..family.len()) {
+            Some(head) => {
+                head.copy_from_slice(family.as_bytes());
+                UsedFamily::Inline {
+                    len: family.len() as u8,
+                    bytes,
+                }
+            }
+            None => UsedFamily::Heap(family.into()),
+        }
+    }
+
+    fn family(&self) -> String {
+        match self {
+            // The bytes were copied whole from a `str`, so they are UTF-8.
+            UsedFamily::Inline { len, bytes } => {
+                String::from_utf8_lossy(&bytes[..usize::from(*len)]).into_owned()
+            }
+            UsedFamily::Heap(s) => s.as_ref().to_owned(),
+        }
+    }
 }
 
 impl Deadline for CodeEntry {
@@ -552,10 +586,15 @@ impl ClientStore for MemoryStore {
 }
 
 impl CodeStore for MemoryStore {
-    fn save_code(&self, code: &AuthorizationCode, _ctx: Ctx<'_>) -> Result<(), HostError> {
+    fn save_code(&self, code: &AuthorizationCode, ctx: Ctx<'_>) -> Result<(), HostError> {
+        self.save_code_owned(code.clone(), ctx)
+    }
+
+    fn save_code_owned(&self, code: AuthorizationCode, _ctx: Ctx<'_>) -> Result<(), HostError> {
         let now = self.clock.now();
-        let mut shard = self.codes.lock(&code.code);
-        shard.insert(Arc::from(code.code.as_str()), CodeEntry::Live(code.clone()));
+        let key = Arc::from(code.code.as_str());
+        let mut shard = self.codes.lock(&key);
+        shard.insert(key, CodeEntry::Live(code));
         shard.expire(now, EXPIRE_PER_WRITE);
         Ok(())
     }
@@ -571,16 +610,18 @@ impl CodeStore for MemoryStore {
         };
         Ok(match entry {
             CodeEntry::Used { family, .. } => Lookup::Used {
-                family: family.clone(),
+                family: family.family(),
             },
             CodeEntry::Live(c) => {
                 let tomb = CodeEntry::Used {
-                    family: c.family.clone(),
+                    family: UsedFamily::new(&c.family),
                     until: c.expires_at,
                 };
                 match std::mem::replace(entry, tomb) {
                     CodeEntry::Live(c) => Lookup::Found(c),
-                    CodeEntry::Used { family, .. } => Lookup::Used { family },
+                    CodeEntry::Used { family, .. } => Lookup::Used {
+                        family: family.family(),
+                    },
                 }
             }
         })
@@ -905,5 +946,51 @@ mod tests {
             1_800,
             "every expired token was dropped by later writes"
         );
+    }
+
+    #[test]
+    fn a_used_code_remembers_its_family_whatever_its_length() {
+        let store = MemoryStore::new();
+        // Inline up to 23 bytes (a multi-byte character at the edge too), on the heap beyond.
+        let families = [
+            "",
+            "f",
+            "0123456789abcdefghijkl",
+            "0123456789abcdefghijklm",
+            "0123456789abcdefghijklmn",
+            "0123456789abcdefghijkl\u{e9}",
+            "family-\u{1f600}-of-a-host-store-with-long-ids",
+        ];
+        for (i, family) in families.into_iter().enumerate() {
+            let code = AuthorizationCode {
+                code: format!("code-{i}"),
+                client_id: "c".into(),
+                redirect_uri: "https://c.example/cb".into(),
+                redirect_uri_given: true,
+                scopes: vec!["read".into()],
+                data: Value::Null,
+                user_id: Some(Value::from("alice")),
+                expires_at: store.clock.now() + 600,
+                code_challenge: None,
+                code_challenge_method: None,
+                family: family.into(),
+            };
+            if i % 2 == 0 {
+                store.save_code(&code, Ctx::NONE).unwrap();
+            } else {
+                store.save_code_owned(code.clone(), Ctx::NONE).unwrap();
+            }
+            let first = store.consume_code(&code.code, Ctx::NONE).unwrap();
+            assert_eq!(first, Lookup::Found(code.clone()));
+            for _ in 0..2 {
+                let again = store.consume_code(&code.code, Ctx::NONE).unwrap();
+                assert_eq!(
+                    again,
+                    Lookup::Used {
+                        family: family.into()
+                    }
+                );
+            }
+        }
     }
 }

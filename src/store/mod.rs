@@ -39,6 +39,12 @@ pub trait ClientStore: Send + Sync {
 /// Authorization codes between the authorization and the token request.
 pub trait CodeStore: Send + Sync {
     fn save_code(&self, code: &AuthorizationCode, ctx: Ctx<'_>) -> Result<(), HostError>;
+    /// [`save_code`](Self::save_code) for a caller that has no further use for the code (the
+    /// engine). A store that keeps records as they are overrides it to take this one without
+    /// copying each of its fields.
+    fn save_code_owned(&self, code: AuthorizationCode, ctx: Ctx<'_>) -> Result<(), HostError> {
+        self.save_code(&code, ctx)
+    }
     /// Atomically takes the code: the first caller gets it, later ones get
     /// [`Lookup::Used`] (while the store still remembers it) or [`Lookup::Missing`].
     fn consume_code(
