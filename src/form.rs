@@ -11,45 +11,154 @@ use crate::error::OAuthError;
 /// rather than letting the repeat check grow quadratic.
 pub const MAX_PARAMS: usize = 128;
 
-/// The bytes a form parser must look at: separators and the start of an encoding.
-const SPECIAL: [bool; 256] = {
-    let mut t = [false; 256];
-    t[b'&' as usize] = true;
-    t[b'=' as usize] = true;
-    t[b'+' as usize] = true;
-    t[b'%' as usize] = true;
-    t
-};
+const ONES: u64 = 0x0101_0101_0101_0101;
+const HIGH: u64 = 0x8080_8080_8080_8080;
 
-/// The index of the first of `&`, `=`, `+` and `%` in `bytes` at or after `i`, or `bytes.len()`.
-/// Eight bytes at a time (the classic SWAR test: `x` has a zero byte when `(x - 0x01..) & !x`
-/// has a top bit set; the lowest one marks the first, which is all this needs), then bytes.
-fn next_special(bytes: &[u8], mut i: usize) -> usize {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGH: u64 = 0x8080_8080_8080_8080;
-    let zero = |x: u64| x.wrapping_sub(ONES) & !x;
+/// The top bit of every byte of `w` that is one of `set`. Exact byte by byte: adding `0x7f` to
+/// a byte's low seven bits sets its top bit unless all seven are zero, and never carries into
+/// the next byte (unlike the shorter subtracting test, whose borrow can mark the byte above a
+/// match).
+fn byte_hits<const K: usize>(w: u64, set: [u8; K]) -> u64 {
+    const LOW: u64 = 0x7f7f_7f7f_7f7f_7f7f;
+    let nonzero = set.iter().fold(HIGH, |all, &b| {
+        let x = w ^ (ONES * u64::from(b));
+        all & ((x & LOW).wrapping_add(LOW) | x)
+    });
+    !nonzero & HIGH
+}
+
+/// The index of the first byte of `set` in `bytes` at or after `i`, or `bytes.len()`. Eight
+/// bytes at a time; the last few in one word too, as the end of the last eight of the input with
+/// the bytes before `i` masked out.
+fn find_any<const K: usize>(bytes: &[u8], mut i: usize, set: [u8; K]) -> usize {
     while let Some(word) = bytes.get(i..).and_then(<[u8]>::first_chunk::<8>) {
-        let w = u64::from_le_bytes(*word);
-        let hits = (zero(w ^ (ONES * u64::from(b'&')))
-            | zero(w ^ (ONES * u64::from(b'=')))
-            | zero(w ^ (ONES * u64::from(b'+')))
-            | zero(w ^ (ONES * u64::from(b'%'))))
-            & HIGH;
+        let hits = byte_hits(u64::from_le_bytes(*word), set);
         if hits != 0 {
             return i + (hits.trailing_zeros() / 8) as usize;
         }
         i += 8;
     }
-    while i < bytes.len() && !SPECIAL[usize::from(bytes[i])] {
-        i += 1;
+    if i >= bytes.len() {
+        return bytes.len();
     }
-    i
+    let Some(last) = bytes.last_chunk::<8>() else {
+        // Shorter than a word.
+        return i + bytes[i..].iter().take_while(|b| !set.contains(b)).count();
+    };
+    let before = 8 - (bytes.len() - i);
+    let hits = byte_hits(u64::from_le_bytes(*last), set) & (u64::MAX << (8 * before));
+    if hits == 0 {
+        bytes.len()
+    } else {
+        bytes.len() - 8 + (hits.trailing_zeros() / 8) as usize
+    }
+}
+
+/// The bytes a form parser must look at: separators and the start of an encoding.
+const SPECIAL: [u8; 4] = [b'&', b'=', b'+', b'%'];
+
+/// A mask of which of the sixteen bytes from `base` on (fewer at the end of the input) are
+/// [`SPECIAL`]: bit `k` for `bytes[base + k]`.
+fn specials_at(bytes: &[u8], base: usize) -> u32 {
+    if let Some(chunk) = bytes.get(base..).and_then(<[u8]>::first_chunk::<16>) {
+        return specials16(chunk);
+    }
+    let left = bytes.len() - base;
+    match bytes.last_chunk::<16>() {
+        // The last sixteen bytes of the input, shifted past the ones already seen.
+        Some(last) => specials16(last) >> (16 - left),
+        None => {
+            let mut chunk = [0u8; 16];
+            for (c, b) in chunk.iter_mut().zip(&bytes[base..]) {
+                *c = *b;
+            }
+            specials16(&chunk)
+        }
+    }
+}
+
+/// [`specials_at`] for one block of sixteen bytes: SSE2, which every x86-64 processor has, or
+/// two words of eight bytes elsewhere.
+fn specials16(chunk: &[u8; 16]) -> u32 {
+    #[cfg(target_arch = "x86_64")]
+    {
+        // SAFETY: SSE2 is part of the x86_64 baseline, so the target feature is always present.
+        unsafe { sse2::specials16(chunk) }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        specials16_words(chunk)
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+mod sse2 {
+    use std::arch::x86_64::*;
+
+    /// Four byte-wise comparisons and a movemask.
+    #[inline]
+    #[target_feature(enable = "sse2")]
+    pub(super) fn specials16(chunk: &[u8; 16]) -> u32 {
+        let (lo, hi) = chunk.split_at(8);
+        let word = |half: &[u8]| i64::from_le_bytes(half.try_into().unwrap_or_default());
+        let v = _mm_set_epi64x(word(hi), word(lo));
+        let [a, b, c, d] = super::SPECIAL.map(|s| _mm_cmpeq_epi8(v, _mm_set1_epi8(s as i8)));
+        _mm_movemask_epi8(_mm_or_si128(_mm_or_si128(a, b), _mm_or_si128(c, d))) as u32
+    }
+}
+
+#[cfg(any(test, not(target_arch = "x86_64")))]
+fn specials16_words(chunk: &[u8; 16]) -> u32 {
+    let (lo, hi) = chunk.split_at(8);
+    let word = |half: &[u8]| u64::from_le_bytes(half.try_into().unwrap_or_default());
+    bits_of(byte_hits(word(lo), SPECIAL)) | bits_of(byte_hits(word(hi), SPECIAL)) << 8
+}
+
+/// The top bits of the eight bytes of `hits` as eight bits, byte `k`'s as bit `k`: the
+/// multiplication moves each to its place in the top byte, and no two products overlap.
+#[cfg(any(test, not(target_arch = "x86_64")))]
+fn bits_of(hits: u64) -> u32 {
+    ((hits >> 7).wrapping_mul(0x0102_0408_1020_4080) >> 56) as u32
 }
 
 /// Pairs kept inline before any allocation: OAuth requests carry a handful of parameters.
 const INLINE: usize = 6;
 
 type Pair<'a> = (Cow<'a, str>, Cow<'a, str>);
+
+/// Whether two names are the same. Names of up to sixteen bytes, as all but a few OAuth
+/// parameter names are, are compared as at most two words each, without a call to `memcmp`.
+#[inline(always)]
+fn same_name(a: &[u8], b: &[u8]) -> bool {
+    let word = |w: Option<&[u8; 8]>| w.map_or(0, |w| u64::from_le_bytes(*w));
+    match a.len() {
+        n if n != b.len() => false,
+        0..=7 => short_word(a) == short_word(b),
+        8..=16 => {
+            word(a.first_chunk()) == word(b.first_chunk())
+                && word(a.last_chunk()) == word(b.last_chunk())
+        }
+        _ => a == b,
+    }
+}
+
+/// Fewer than eight bytes as the low bytes of a word, zero above, in at most three loads.
+#[inline(always)]
+fn short_word(s: &[u8]) -> u64 {
+    let (mut w, mut k) = (0u64, 0usize);
+    if let Some(four) = s.first_chunk::<4>() {
+        w = u64::from(u32::from_le_bytes(*four));
+        k = 4;
+    }
+    if let Some(two) = s.get(k..).and_then(<[u8]>::first_chunk::<2>) {
+        w |= u64::from(u16::from_le_bytes(*two)) << (8 * k);
+        k += 2;
+    }
+    if let Some(one) = s.get(k) {
+        w |= u64::from(*one) << (8 * (k & 7));
+    }
+    w
+}
 
 /// Parsed parameters of a query string or form body, in order of appearance.
 #[derive(Debug, Default)]
@@ -71,46 +180,65 @@ impl<'a> Params<'a> {
     }
 
     /// One pass over text known to be UTF-8: pieces without `+` or `%` are borrowed as they are,
-    /// the others decoded.
+    /// the others decoded. The text is looked at sixteen bytes at a time, as a mask of where its
+    /// `&`, `=`, `+` and `%` are; only those positions are visited.
     fn parse_text(text: &'a str) -> Result<Self, OAuthError> {
         let bytes = text.as_bytes();
         let mut params = Params::default();
+        // The piece being read: where it starts, its first '=', and whether its name and its
+        // value hold a '+' or '%'.
         let mut start = 0;
-        while start < bytes.len() {
-            // The piece up to the next '&', split at its first '='; `coded` says which of name
-            // and value hold a '+' or '%'.
-            let mut eq = None;
-            let mut coded = [false; 2];
-            let mut end = start;
-            loop {
-                end = next_special(bytes, end);
-                match bytes.get(end) {
-                    None | Some(b'&') => break,
-                    Some(b'=') if eq.is_none() => eq = Some(end),
-                    Some(b'+' | b'%') => coded[usize::from(eq.is_some())] = true,
-                    _ => {}
+        let mut eq = None;
+        let mut coded = [false; 2];
+        let mut base = 0;
+        while base < bytes.len() {
+            let mut mask = specials_at(bytes, base);
+            while mask != 0 {
+                let at = base + mask.trailing_zeros() as usize;
+                mask &= mask - 1;
+                match bytes[at] {
+                    b'&' => {
+                        params.add_piece(text, start, eq, coded, at)?;
+                        start = at + 1;
+                        eq = None;
+                        coded = [false; 2];
+                    }
+                    b'=' => eq = eq.or(Some(at)),
+                    _ => coded[usize::from(eq.is_some())] = true,
                 }
-                end += 1;
             }
-            // Every cut is next to an ASCII byte, so on a character boundary.
-            let (name, value) = match eq {
-                Some(eq) => (&text[start..eq], &text[eq + 1..end]),
-                None => (&text[start..end], ""),
-            };
-            start = end + 1;
-            let name = if coded[0] {
-                decode(name.as_bytes())?
-            } else {
-                Cow::Borrowed(name)
-            };
-            let value = if coded[1] {
-                decode(value.as_bytes())?
-            } else {
-                Cow::Borrowed(value)
-            };
-            params.add(name, value)?;
+            base += 16;
         }
+        params.add_piece(text, start, eq, coded, bytes.len())?;
         Ok(params)
+    }
+
+    /// Adds the piece `text[start..end]` whose first `=` is at `eq`, decoding the name and the
+    /// value if `coded` says they need it.
+    fn add_piece(
+        &mut self,
+        text: &'a str,
+        start: usize,
+        eq: Option<usize>,
+        coded: [bool; 2],
+        end: usize,
+    ) -> Result<(), OAuthError> {
+        // Every cut is next to an ASCII byte, so on a character boundary.
+        let (name, value) = match eq {
+            Some(eq) => (&text[start..eq], &text[eq + 1..end]),
+            None => (&text[start..end], ""),
+        };
+        let name = if coded[0] {
+            Cow::Owned(decode_coded(name.as_bytes())?)
+        } else {
+            Cow::Borrowed(name)
+        };
+        let value = if coded[1] {
+            Cow::Owned(decode_coded(value.as_bytes())?)
+        } else {
+            Cow::Borrowed(value)
+        };
+        self.add(name, value)
     }
 
     /// Input that is not UTF-8 as a whole: every piece is decoded (and fails if it is not
@@ -132,7 +260,10 @@ impl<'a> Params<'a> {
         if name.is_empty() || value.is_empty() {
             return Ok(());
         }
-        if self.pairs().any(|(n, _)| *n == name) {
+        if self
+            .pairs()
+            .any(|(n, _)| same_name(n.as_bytes(), name.as_bytes()))
+        {
             return Err(OAuthError::invalid_request(format!(
                 "parameter '{name}' is repeated"
             )));
@@ -159,7 +290,7 @@ impl<'a> Params<'a> {
         let find = |pairs: &'_ [Pair<'a>]| -> Option<usize> {
             pairs
                 .iter()
-                .position(|(n, _)| n.as_bytes() == name.as_bytes())
+                .position(|(n, _)| same_name(n.as_bytes(), name.as_bytes()))
         };
         let pair = match find(&self.inline[..self.len]) {
             Some(i) => &self.inline[i],
@@ -183,56 +314,135 @@ pub fn hex_val(b: u8) -> Option<u8> {
     }
 }
 
-/// Decodes `+` and `%XX`; a `%` not followed by two hex digits stays literal (as browsers do).
-pub fn decode(raw: &[u8]) -> Result<Cow<'_, str>, OAuthError> {
-    let needs_work = raw.iter().any(|b| *b == b'+' || *b == b'%');
-    if !needs_work {
-        return std::str::from_utf8(raw)
-            .map(Cow::Borrowed)
-            .map_err(|_| OAuthError::invalid_request("parameters must be UTF-8"));
-    }
-    let mut out = Vec::with_capacity(raw.len());
-    let mut i = 0;
-    while i < raw.len() {
-        match raw[i] {
-            b'+' => {
-                out.push(b' ');
-                i += 1;
-            }
-            b'%' if i + 2 < raw.len() => match (hex_val(raw[i + 1]), hex_val(raw[i + 2])) {
-                (Some(h), Some(l)) => {
-                    out.push(h << 4 | l);
-                    i += 3;
-                }
-                _ => {
-                    out.push(b'%');
-                    i += 1;
-                }
-            },
-            b => {
-                out.push(b);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8(out)
-        .map(Cow::Owned)
-        .map_err(|_| OAuthError::invalid_request("parameters must be UTF-8"))
+/// The byte `%XX` at `i` stands for, if two hex digits follow the `%`.
+fn escaped(raw: &[u8], i: usize) -> Option<u8> {
+    let h = hex_val(*raw.get(i + 1)?)?;
+    let l = hex_val(*raw.get(i + 2)?)?;
+    Some(h << 4 | l)
 }
 
+/// The byte that the `+` or `%` at `i` decodes to, and how many bytes of `raw` that takes.
+fn decoded_at(raw: &[u8], i: usize) -> (u8, usize) {
+    match raw[i] {
+        b'+' => (b' ', 1),
+        _ => escaped(raw, i).map_or((b'%', 1), |b| (b, 3)),
+    }
+}
+
+fn not_utf8() -> OAuthError {
+    OAuthError::invalid_request("parameters must be UTF-8")
+}
+
+/// Decodes `+` and `%XX`; a `%` not followed by two hex digits stays literal (as browsers do).
+pub fn decode(raw: &[u8]) -> Result<Cow<'_, str>, OAuthError> {
+    if find_any(raw, 0, [b'+', b'%']) == raw.len() {
+        return crate::http::utf8(raw)
+            .map(Cow::Borrowed)
+            .ok_or_else(not_utf8);
+    }
+    decode_coded(raw).map(Cow::Owned)
+}
+
+/// Inputs up to this long are decoded in a buffer on the stack.
+const STACK_DECODE: usize = 128;
+
+/// [`decode`] of bytes that hold a `+` or `%`, checked for UTF-8 once decoded. Eight bytes at a
+/// time are stored (the buffer has room for a last store past the end), and the output keeps as
+/// many of them as come before the next `+` or `%`: no call per run, and one copy at the end
+/// into a string of the right size.
+fn decode_coded(raw: &[u8]) -> Result<String, OAuthError> {
+    if raw.len() > STACK_DECODE {
+        return decode_long(raw);
+    }
+    let mut buf = [0u8; STACK_DECODE + 8];
+    let (mut r, mut w) = (0, 0);
+    while r < raw.len() {
+        let word = match raw.get(r..).and_then(<[u8]>::first_chunk::<8>) {
+            Some(word) => u64::from_le_bytes(*word),
+            None => tail_word(raw, r),
+        };
+        buf[w..w + 8].copy_from_slice(&word.to_le_bytes());
+        let hits = byte_hits(word, [b'+', b'%']);
+        if hits == 0 {
+            let n = (raw.len() - r).min(8);
+            r += n;
+            w += n;
+            continue;
+        }
+        let n = (hits.trailing_zeros() / 8) as usize;
+        let (byte, len) = decoded_at(raw, r + n);
+        buf[w + n] = byte;
+        r += n + len;
+        w += n + 1;
+    }
+    crate::http::utf8(&buf[..w])
+        .map(String::from)
+        .ok_or_else(not_utf8)
+}
+
+/// The bytes of `raw` from `r` on, fewer than eight, as the low bytes of a word (zero above,
+/// which is neither `+` nor `%`).
+fn tail_word(raw: &[u8], r: usize) -> u64 {
+    let left = raw.len() - r;
+    match raw.last_chunk::<8>() {
+        Some(last) => u64::from_le_bytes(*last) >> (8 * (8 - left)),
+        None => raw[r..]
+            .iter()
+            .rev()
+            .fold(0, |word, b| word << 8 | u64::from(*b)),
+    }
+}
+
+/// [`decode_coded`] of input too long for the stack: the runs between encodings are copied
+/// whole.
+fn decode_long(raw: &[u8]) -> Result<String, OAuthError> {
+    let mut out = Vec::with_capacity(raw.len());
+    let mut run = 0;
+    let mut i = find_any(raw, 0, [b'+', b'%']);
+    while i < raw.len() {
+        out.extend_from_slice(&raw[run..i]);
+        let (byte, len) = decoded_at(raw, i);
+        out.push(byte);
+        run = i + len;
+        i = find_any(raw, run, [b'+', b'%']);
+    }
+    out.extend_from_slice(&raw[run..]);
+    String::from_utf8(out).map_err(|_| not_utf8())
+}
+
+/// RFC 3986 unreserved characters: the ones [`encode_into`] passes through.
+const UNRESERVED: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        t[b] = c.is_ascii_alphanumeric() || matches!(c, b'-' | b'.' | b'_' | b'~');
+        b += 1;
+    }
+    t
+};
+
 /// Appends `value` percent-encoded for a query or fragment component: RFC 3986 unreserved
-/// characters pass, everything else (space included) becomes `%XX`.
+/// characters pass, everything else (space included) becomes `%XX`. Runs of unreserved
+/// characters are copied whole.
 pub fn encode_into(out: &mut String, value: &str) {
     const HEX: &[u8; 16] = b"0123456789ABCDEF";
-    for &b in value.as_bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
-            out.push(b as char);
-        } else {
-            out.push('%');
-            out.push(HEX[(b >> 4) as usize] as char);
-            out.push(HEX[(b & 15) as usize] as char);
+    let mut run = 0;
+    for (i, &b) in value.as_bytes().iter().enumerate() {
+        if UNRESERVED[usize::from(b)] {
+            continue;
         }
+        // A run that is not empty starts and ends next to ASCII bytes: on character boundaries.
+        if run < i {
+            out.push_str(&value[run..i]);
+        }
+        out.push('%');
+        out.push(char::from(HEX[usize::from(b >> 4)]));
+        out.push(char::from(HEX[usize::from(b & 15)]));
+        run = i + 1;
     }
+    // Past the last encoded byte, which ended its character: a boundary.
+    out.push_str(&value[run..]);
 }
 
 #[cfg(test)]
@@ -323,5 +533,184 @@ mod tests {
         let mut s = String::new();
         encode_into(&mut s, "a b&c=d/é~");
         assert_eq!(s, "a%20b%26c%3Dd%2F%C3%A9~");
+    }
+
+    /// The byte-at-a-time decoder the run-copying one replaced.
+    fn reference_decode(raw: &[u8]) -> Result<String, ()> {
+        let mut out = Vec::new();
+        let mut i = 0;
+        while i < raw.len() {
+            match raw[i] {
+                b'+' => {
+                    out.push(b' ');
+                    i += 1;
+                }
+                b'%' if i + 2 < raw.len() => match (hex_val(raw[i + 1]), hex_val(raw[i + 2])) {
+                    (Some(h), Some(l)) => {
+                        out.push(h << 4 | l);
+                        i += 3;
+                    }
+                    _ => {
+                        out.push(b'%');
+                        i += 1;
+                    }
+                },
+                b => {
+                    out.push(b);
+                    i += 1;
+                }
+            }
+        }
+        String::from_utf8(out).map_err(|_| ())
+    }
+
+    /// Random strings over an alphabet dense in encodings, separators and multi-byte text.
+    fn random_texts(mut each: impl FnMut(&str)) {
+        let alphabet = [
+            "a",
+            "Z",
+            "=",
+            "&",
+            "+",
+            "%",
+            "%41",
+            "%4",
+            "%e9",
+            "%C3%A9",
+            "%C3",
+            "%7e",
+            "%2B",
+            "é",
+            "😀",
+            "-",
+            "~",
+            "0123456789",
+            "'",
+            "$",
+            "\u{7f}",
+        ];
+        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+        for len in 0..40 {
+            for _ in 0..60 {
+                let mut text = String::new();
+                for _ in 0..len {
+                    seed ^= seed << 13;
+                    seed ^= seed >> 7;
+                    seed ^= seed << 17;
+                    text.push_str(alphabet[(seed % alphabet.len() as u64) as usize]);
+                }
+                each(&text);
+            }
+        }
+    }
+
+    #[test]
+    fn decoding_agrees_with_the_byte_at_a_time_decoder() {
+        random_texts(|text| {
+            let got = decode(text.as_bytes()).map(Cow::into_owned).map_err(|_| ());
+            assert_eq!(got, reference_decode(text.as_bytes()), "{text:?}");
+            // Past the length decoded on the stack.
+            let long = text.repeat(STACK_DECODE / text.len().max(1) + 1);
+            let got = decode(long.as_bytes()).map(Cow::into_owned).map_err(|_| ());
+            assert_eq!(got, reference_decode(long.as_bytes()), "{long:?}");
+            // The same with a byte that is not UTF-8 in front: never decodes.
+            let mut raw = vec![0xff];
+            raw.extend_from_slice(text.as_bytes());
+            assert!(decode(&raw).is_err());
+            // And with one that an encoding completes ("%C3" + "\xa9" is "é").
+            let mut raw = text.as_bytes().to_vec();
+            raw.extend_from_slice(b"%C3\xa9");
+            let got = decode(&raw).map(Cow::into_owned).map_err(|_| ());
+            assert_eq!(got, reference_decode(&raw), "{text:?}");
+        });
+    }
+
+    #[test]
+    fn the_word_scan_finds_what_a_byte_scan_finds() {
+        random_texts(|text| {
+            let bytes = text.as_bytes();
+            for from in 0..=bytes.len() {
+                let slow = |set: &[u8]| {
+                    from + bytes[from..]
+                        .iter()
+                        .take_while(|b| !set.contains(b))
+                        .count()
+                };
+                assert_eq!(find_any(bytes, from, [b'&']), slow(b"&"));
+                assert_eq!(find_any(bytes, from, [b'+', b'%']), slow(b"+%"));
+                assert_eq!(
+                    find_any(bytes, from, [b'=', b'&', b'+', b'%']),
+                    slow(b"=&+%")
+                );
+            }
+        });
+        // Bytes one above a searched byte next to a match (where a borrowing test goes wrong).
+        let bytes = b"&'&'&'&'&'&'&'&'x";
+        for from in 0..bytes.len() {
+            let want = (from..bytes.len()).find(|i| bytes[*i] == b'&');
+            assert_eq!(find_any(bytes, from, [b'&']), want.unwrap_or(bytes.len()));
+        }
+    }
+
+    #[test]
+    fn the_block_masks_mark_exactly_the_special_bytes() {
+        random_texts(|text| {
+            let bytes = text.as_bytes();
+            for base in (0..bytes.len()).step_by(16).chain(0..bytes.len().min(20)) {
+                let want = bytes[base..]
+                    .iter()
+                    .take(16)
+                    .enumerate()
+                    .filter(|(_, b)| SPECIAL.contains(b))
+                    .fold(0u32, |m, (k, _)| m | 1 << k);
+                assert_eq!(specials_at(bytes, base), want, "{text:?} at {base}");
+            }
+            let mut chunk = [0u8; 16];
+            for (c, b) in chunk.iter_mut().zip(bytes.iter().rev()) {
+                *c = *b;
+            }
+            assert_eq!(specials16(&chunk), specials16_words(&chunk), "{chunk:?}");
+        });
+        for k in 0..8 {
+            assert_eq!(bits_of(0x80 << (8 * k)), 1 << k);
+        }
+        assert_eq!(bits_of(HIGH), 0xff);
+    }
+
+    #[test]
+    fn names_differing_in_any_byte_are_told_apart() {
+        for len in 1..=40 {
+            let base: String = (0..len)
+                .map(|i| char::from(b'a' + (i % 26) as u8))
+                .collect();
+            for at in 0..len {
+                let mut other = base.clone().into_bytes();
+                other[at] = b'_';
+                let other = String::from_utf8(other).unwrap();
+                let body = format!("{base}=1&{other}=2");
+                let p = Params::parse(body.as_bytes()).unwrap();
+                assert_eq!(p.get(&base), Some("1"), "{body}");
+                assert_eq!(p.get(&other), Some("2"), "{body}");
+                assert_eq!(p.get(&base[..len - 1]), None, "{body}");
+                assert!(Params::parse(format!("{body}&{other}=3").as_bytes()).is_err());
+            }
+        }
+        // A name with a zero byte is not the shorter name without it.
+        let p = Params::parse(b"ab%00=1").unwrap();
+        assert_eq!(p.get("ab\0"), Some("1"));
+        assert_eq!(p.get("ab"), None);
+        assert!(Params::parse(b"ab=1&ab%00=2").is_ok());
+    }
+
+    #[test]
+    fn encoding_round_trips() {
+        random_texts(|text| {
+            let mut s = String::from("x");
+            encode_into(&mut s, text);
+            assert!(s[1..]
+                .bytes()
+                .all(|b| UNRESERVED[usize::from(b)] || b == b'%'));
+            assert_eq!(decode(&s.as_bytes()[1..]).unwrap(), text);
+        });
     }
 }
