@@ -24,15 +24,39 @@ struct Target<'a> {
     state: Option<&'a str>,
 }
 
-/// The parameters of an authorization request: query first, then (for a POST) the form body.
-struct AuthParams<'a> {
-    query: Params<'a>,
-    body: Params<'a>,
+/// The parameters the authorization endpoint reads, each from the query or else (for a POST)
+/// from the form body.
+#[derive(Default)]
+struct AuthParams<'p> {
+    client_id: Option<&'p str>,
+    redirect_uri: Option<&'p str>,
+    response_type: Option<&'p str>,
+    state: Option<&'p str>,
+    scope: Option<&'p str>,
+    code_challenge: Option<&'p str>,
+    code_challenge_method: Option<&'p str>,
 }
 
-impl AuthParams<'_> {
-    fn get(&self, name: &str) -> Option<&str> {
-        self.query.get(name).or_else(|| self.body.get(name))
+impl<'p> AuthParams<'p> {
+    /// Picks them out of the query, then the body: one pass over each rather than a lookup per
+    /// parameter. A parameter already picked from the query keeps its value (the two were
+    /// checked to agree).
+    fn pick(query: &'p Params<'_>, body: &'p Params<'_>) -> Self {
+        let mut p = AuthParams::default();
+        for (name, value) in query.iter().chain(body.iter()) {
+            let slot = match name {
+                "client_id" => &mut p.client_id,
+                "redirect_uri" => &mut p.redirect_uri,
+                "response_type" => &mut p.response_type,
+                "state" => &mut p.state,
+                "scope" => &mut p.scope,
+                "code_challenge" => &mut p.code_challenge,
+                "code_challenge_method" => &mut p.code_challenge_method,
+                _ => continue,
+            };
+            slot.get_or_insert(value);
+        }
+        p
     }
 }
 
@@ -46,26 +70,27 @@ impl Engine {
             r.set_header("Allow", "GET, POST");
             return r;
         }
-        let params = match self.auth_params(req) {
+        let (query, body) = match self.auth_params(req) {
             Ok(p) => p,
             Err(e) => return self.render_error(&e),
         };
+        let params = AuthParams::pick(&query, &body);
         let client = match self.auth_client(&params, req) {
             Ok(c) => c,
             Err(e) => return self.render_error(&e),
         };
-        let redirect_uri = match self.auth_redirect_uri(&client, params.get("redirect_uri")) {
+        let redirect_uri = match self.auth_redirect_uri(&client, params.redirect_uri) {
             Ok(u) => u,
             Err(e) => return self.render_error(&e),
         };
-        let response_type = params.get("response_type").and_then(ResponseType::parse);
+        let response_type = params.response_type.and_then(ResponseType::parse);
         let target = Target {
             redirect_uri,
             placement: match response_type {
                 Some(ResponseType::Token) => Placement::Fragment,
                 _ => Placement::Query,
             },
-            state: params.get("state"),
+            state: params.state,
         };
         match self.authorize_validated(req, &params, &client, &target) {
             Ok(r) => r,
@@ -73,7 +98,8 @@ impl Engine {
         }
     }
 
-    fn auth_params<'a>(&self, req: &Request<'a>) -> Result<AuthParams<'a>, OAuthError> {
+    /// The query's parameters and (for a POST with a form) the body's.
+    fn auth_params<'a>(&self, req: &Request<'a>) -> Result<(Params<'a>, Params<'a>), OAuthError> {
         let query = Params::parse(req.query.as_bytes())?;
         let body = if req.method == "POST" && req.has_form_body() {
             if req.body.len() > self.s.max_body {
@@ -91,7 +117,7 @@ impl Engine {
                 )));
             }
         }
-        Ok(AuthParams { query, body })
+        Ok((query, body))
     }
 
     fn auth_client(
@@ -100,7 +126,7 @@ impl Engine {
         req: &Request<'_>,
     ) -> Result<Arc<Client>, OAuthError> {
         let id = params
-            .get("client_id")
+            .client_id
             .ok_or_else(|| OAuthError::invalid_request("Missing client_id parameter"))?;
         self.storage
             .clients
@@ -152,7 +178,7 @@ impl Engine {
         target: &Target<'_>,
     ) -> Result<Response, OAuthError> {
         let raw_type = params
-            .get("response_type")
+            .response_type
             .ok_or_else(|| OAuthError::invalid_request("Missing response_type parameter"))?;
         let unsupported = || {
             OAuthError::new(
@@ -170,10 +196,9 @@ impl Engine {
                 "The client is not allowed to use this response type",
             ));
         }
-        let scopes =
-            grant
-                .scope
-                .parse(params.get("scope"), &self.s.separator, self.s.unknown_scope)?;
+        let scopes = grant
+            .scope
+            .parse(params.scope, &self.s.separator, self.s.unknown_scope)?;
         let challenge = match response_type {
             ResponseType::Code => self.pkce_challenge(params, client)?,
             ResponseType::Token => None,
@@ -215,7 +240,7 @@ impl Engine {
                     code,
                     client_id: client.client_id.clone(),
                     redirect_uri: target.redirect_uri.to_owned(),
-                    redirect_uri_given: params.get("redirect_uri").is_some(),
+                    redirect_uri_given: params.redirect_uri.is_some(),
                     scopes: scopes.scopes,
                     data: normalize_data(data),
                     user_id,
@@ -269,8 +294,8 @@ impl Engine {
         params: &AuthParams<'_>,
         client: &Client,
     ) -> Result<Option<(String, PkceMethod)>, OAuthError> {
-        let challenge = params.get("code_challenge");
-        let method = params.get("code_challenge_method");
+        let challenge = params.code_challenge;
+        let method = params.code_challenge_method;
         let Some(challenge) = challenge else {
             if method.is_some() {
                 return Err(OAuthError::invalid_request(

@@ -30,7 +30,7 @@ fn byte_hits<const K: usize>(w: u64, set: [u8; K]) -> u64 {
 /// The index of the first byte of `set` in `bytes` at or after `i`, or `bytes.len()`. Eight
 /// bytes at a time; the last few in one word too, as the end of the last eight of the input with
 /// the bytes before `i` masked out.
-fn find_any<const K: usize>(bytes: &[u8], mut i: usize, set: [u8; K]) -> usize {
+pub(crate) fn find_any<const K: usize>(bytes: &[u8], mut i: usize, set: [u8; K]) -> usize {
     while let Some(word) = bytes.get(i..).and_then(<[u8]>::first_chunk::<8>) {
         let hits = byte_hits(u64::from_le_bytes(*word), set);
         if hits != 0 {

@@ -1,7 +1,7 @@
 //! Redirect URIs: matching a requested one against the registration (R01-R03) and building the
 //! location that carries a response back to the client.
 
-use crate::form::encode_into;
+use crate::form::{encode_into, find_any};
 
 /// How a client's `redirect_uri` may differ from the registered one.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -68,12 +68,12 @@ impl MatchPolicy {
     /// Whether a URI may be redirected to at all: absolute, no fragment (R03), and in the
     /// strict profile not plain `http` unless it is a loopback one.
     pub fn is_acceptable(&self, uri: &str) -> bool {
-        if uri.contains('#') {
+        // One scan to the first ':' or '#', then one for a '#' after the ':'.
+        let bytes = uri.as_bytes();
+        let colon = find_any(bytes, 0, [b':', b'#']);
+        if bytes.get(colon) != Some(&b':') || find_any(bytes, colon + 1, [b'#']) < bytes.len() {
             return false;
         }
-        let Some(colon) = uri.find(':') else {
-            return false;
-        };
         let scheme = &uri[..colon];
         let scheme_ok = !scheme.is_empty()
             && scheme.as_bytes()[0].is_ascii_alphabetic()
@@ -114,12 +114,12 @@ impl Location {
                 out.push('#');
                 true
             }
-            Placement::Query => match uri.find('?') {
-                None => {
+            Placement::Query => match find_any(uri.as_bytes(), 0, [b'?']) {
+                i if i == uri.len() => {
                     out.push('?');
                     true
                 }
-                Some(i) => i + 1 == uri.len() || uri.ends_with('&'),
+                i => i + 1 == uri.len() || uri.ends_with('&'),
             },
         };
         Location { out, first }

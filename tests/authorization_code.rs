@@ -82,6 +82,31 @@ fn consent_form_post_confirms_and_denies() {
 }
 
 #[test]
+fn a_post_takes_parameters_from_the_query_then_the_form_body() {
+    let h = host(Profile::OAuth21);
+    let ct = [("Content-Type", "application/x-www-form-urlencoded")];
+    let all = code_request(&[("scope", "write"), ("confirm", "yes")]);
+    // response_type and client_id in the query; redirect_uri, PKCE and scope in the body.
+    let (q, b) = all.split_at(2);
+    let query = format!("{}&state=s3", form(q));
+    let r = h.post_raw("/authorize", &query, &ct, form(b).as_bytes());
+    assert_eq!(r.status, 302, "{}", r.body);
+    let p = redirect_params(&r);
+    assert!(r.header("Location").unwrap().starts_with(REDIRECT));
+    assert_eq!(p["state"], "s3");
+    let t = h.redeem(&p["code"]);
+    assert_eq!(t.status, 200, "the body's challenge was kept: {}", t.body);
+    assert_eq!(json_body(&t)["scope"], "write");
+    // A parameter in both: the same value is accepted, another one is not.
+    let same = format!("{}&state=s3", form(b));
+    let r = h.post_raw("/authorize", &query, &ct, same.as_bytes());
+    assert_eq!(redirect_params(&r)["state"], "s3");
+    let other = format!("{}&state=s4", form(b));
+    let r = h.post_raw("/authorize", &query, &ct, other.as_bytes());
+    assert_eq!((r.status, error_of(&r).as_str()), (400, "invalid_request"));
+}
+
+#[test]
 fn r01_mismatched_redirect_uris_are_rendered_never_redirected() {
     let h = host(Profile::OAuth21);
     for bad in [
