@@ -60,19 +60,27 @@ const SPECIAL: [u8; 4] = [b'&', b'=', b'+', b'%'];
 /// A mask of which of the sixteen bytes from `base` on (fewer at the end of the input) are
 /// [`SPECIAL`]: bit `k` for `bytes[base + k]`.
 fn specials_at(bytes: &[u8], base: usize) -> u32 {
+    mask_at(bytes, base, specials16)
+}
+
+/// What `block` says of the sixteen bytes from `base` on (fewer at the end of the input), bit
+/// `k` for `bytes[base + k]`: a block of the input where there is one, else the last sixteen
+/// bytes shifted past the ones already seen, else (short input) the bytes padded with zeros,
+/// whose bits are dropped.
+#[inline(always)]
+fn mask_at(bytes: &[u8], base: usize, block: impl Fn(&[u8; 16]) -> u32) -> u32 {
     if let Some(chunk) = bytes.get(base..).and_then(<[u8]>::first_chunk::<16>) {
-        return specials16(chunk);
+        return block(chunk);
     }
     let left = bytes.len() - base;
     match bytes.last_chunk::<16>() {
-        // The last sixteen bytes of the input, shifted past the ones already seen.
-        Some(last) => specials16(last) >> (16 - left),
+        Some(last) => block(last) >> (16 - left),
         None => {
             let mut chunk = [0u8; 16];
             for (c, b) in chunk.iter_mut().zip(&bytes[base..]) {
                 *c = *b;
             }
-            specials16(&chunk)
+            block(&chunk) & ((1 << left) - 1)
         }
     }
 }
@@ -91,9 +99,57 @@ fn specials16(chunk: &[u8; 16]) -> u32 {
     }
 }
 
+/// Which of sixteen bytes [`encode_into`] must encode: all but the RFC 3986 unreserved ones.
+fn reserved16(chunk: &[u8; 16]) -> u32 {
+    #[cfg(target_arch = "x86_64")]
+    {
+        // SAFETY: SSE2 is part of the x86_64 baseline, so the target feature is always present.
+        unsafe { sse2::reserved16(chunk) }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        reserved16_bytes(chunk)
+    }
+}
+
+#[cfg(any(test, not(target_arch = "x86_64")))]
+fn reserved16_bytes(chunk: &[u8; 16]) -> u32 {
+    (0..16).fold(0, |m, k| {
+        m | u32::from(!UNRESERVED[usize::from(chunk[k])]) << k
+    })
+}
+
 #[cfg(target_arch = "x86_64")]
 mod sse2 {
     use std::arch::x86_64::*;
+
+    /// Bytes from `lo` to `hi`: `x - lo` is at most `hi - lo` (unsigned) exactly for them.
+    #[inline]
+    #[target_feature(enable = "sse2")]
+    fn within(x: __m128i, lo: u8, hi: u8) -> __m128i {
+        let d = _mm_sub_epi8(x, _mm_set1_epi8(lo as i8));
+        _mm_cmpeq_epi8(_mm_min_epu8(d, _mm_set1_epi8((hi - lo) as i8)), d)
+    }
+
+    /// Digits, letters (either case, folded to lower by setting 0x20), `-`, `.`, `_` and `~`
+    /// pass; the mask marks the rest.
+    #[inline]
+    #[target_feature(enable = "sse2")]
+    pub(super) fn reserved16(chunk: &[u8; 16]) -> u32 {
+        let (lo, hi) = chunk.split_at(8);
+        let word = |half: &[u8]| i64::from_le_bytes(half.try_into().unwrap_or_default());
+        let v = _mm_set_epi64x(word(hi), word(lo));
+        let letter = within(_mm_or_si128(v, _mm_set1_epi8(0x20)), b'a', b'z');
+        let digit = within(v, b'0', b'9');
+        let dash_dot = within(v, b'-', b'.');
+        let underscore = _mm_cmpeq_epi8(v, _mm_set1_epi8(b'_' as i8));
+        let tilde = _mm_cmpeq_epi8(v, _mm_set1_epi8(b'~' as i8));
+        let pass = _mm_or_si128(
+            _mm_or_si128(letter, digit),
+            _mm_or_si128(dash_dot, _mm_or_si128(underscore, tilde)),
+        );
+        !(_mm_movemask_epi8(pass) as u32) & 0xffff
+    }
 
     /// Four byte-wise comparisons and a movemask.
     #[inline]
@@ -304,21 +360,35 @@ impl<'a> Params<'a> {
     }
 }
 
+/// The value of each byte as a hexadecimal digit (either case), or 0xff.
+const HEX_VALUE: [u8; 256] = {
+    let mut t = [0xffu8; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        t[b] = match c {
+            b'0'..=b'9' => c - b'0',
+            b'a'..=b'f' => c - b'a' + 10,
+            b'A'..=b'F' => c - b'A' + 10,
+            _ => 0xff,
+        };
+        b += 1;
+    }
+    t
+};
+
 /// The value of one hexadecimal digit (either case).
 pub fn hex_val(b: u8) -> Option<u8> {
-    match b {
-        b'0'..=b'9' => Some(b - b'0'),
-        b'a'..=b'f' => Some(b - b'a' + 10),
-        b'A'..=b'F' => Some(b - b'A' + 10),
-        _ => None,
-    }
+    let v = HEX_VALUE[usize::from(b)];
+    (v < 16).then_some(v)
 }
 
 /// The byte `%XX` at `i` stands for, if two hex digits follow the `%`.
 fn escaped(raw: &[u8], i: usize) -> Option<u8> {
-    let h = hex_val(*raw.get(i + 1)?)?;
-    let l = hex_val(*raw.get(i + 2)?)?;
-    Some(h << 4 | l)
+    let h = HEX_VALUE[usize::from(*raw.get(i + 1)?)];
+    let l = HEX_VALUE[usize::from(*raw.get(i + 2)?)];
+    // Either is 0xff when it is not a digit, which sets a bit above the low four.
+    (h | l < 16).then_some(h << 4 | l)
 }
 
 /// The byte that the `+` or `%` at `i` decodes to, and how many bytes of `raw` that takes.
@@ -411,6 +481,7 @@ fn decode_long(raw: &[u8]) -> Result<String, OAuthError> {
 }
 
 /// RFC 3986 unreserved characters: the ones [`encode_into`] passes through.
+#[cfg(any(test, not(target_arch = "x86_64")))]
 const UNRESERVED: [bool; 256] = {
     let mut t = [false; 256];
     let mut b = 0;
@@ -423,23 +494,30 @@ const UNRESERVED: [bool; 256] = {
 };
 
 /// Appends `value` percent-encoded for a query or fragment component: RFC 3986 unreserved
-/// characters pass, everything else (space included) becomes `%XX`. Runs of unreserved
-/// characters are copied whole.
+/// characters pass, everything else (space included) becomes `%XX`. The bytes to encode are
+/// found sixteen at a time, and the runs between them copied whole.
 pub fn encode_into(out: &mut String, value: &str) {
     const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    let bytes = value.as_bytes();
     let mut run = 0;
-    for (i, &b) in value.as_bytes().iter().enumerate() {
-        if UNRESERVED[usize::from(b)] {
-            continue;
+    let mut base = 0;
+    while base < bytes.len() {
+        let mut mask = mask_at(bytes, base, reserved16);
+        while mask != 0 {
+            let at = base + mask.trailing_zeros() as usize;
+            mask &= mask - 1;
+            // A run that is not empty starts and ends next to ASCII bytes: on character
+            // boundaries.
+            if run < at {
+                out.push_str(&value[run..at]);
+            }
+            let b = bytes[at];
+            out.push('%');
+            out.push(char::from(HEX[usize::from(b >> 4)]));
+            out.push(char::from(HEX[usize::from(b & 15)]));
+            run = at + 1;
         }
-        // A run that is not empty starts and ends next to ASCII bytes: on character boundaries.
-        if run < i {
-            out.push_str(&value[run..i]);
-        }
-        out.push('%');
-        out.push(char::from(HEX[usize::from(b >> 4)]));
-        out.push(char::from(HEX[usize::from(b & 15)]));
-        run = i + 1;
+        base += 16;
     }
     // Past the last encoded byte, which ended its character: a boundary.
     out.push_str(&value[run..]);
@@ -703,10 +781,37 @@ mod tests {
     }
 
     #[test]
+    fn the_encoding_mask_marks_exactly_the_reserved_bytes() {
+        for b in 0..=255u8 {
+            let chunk = [b; 16];
+            let want = if UNRESERVED[usize::from(b)] {
+                0
+            } else {
+                0xffff
+            };
+            assert_eq!(reserved16(&chunk), want, "{b:#x}");
+            assert_eq!(reserved16_bytes(&chunk), want, "{b:#x}");
+        }
+        for (b, v) in (0..=255u8).map(|b| (b, hex_val(b))) {
+            assert_eq!(v, (b as char).to_digit(16).map(|d| d as u8), "{b:#x}");
+        }
+    }
+
+    #[test]
     fn encoding_round_trips() {
         random_texts(|text| {
             let mut s = String::from("x");
             encode_into(&mut s, text);
+            // The byte-at-a-time definition.
+            let mut want = String::from("x");
+            for b in text.bytes() {
+                if UNRESERVED[usize::from(b)] {
+                    want.push(char::from(b));
+                } else {
+                    want.push_str(&format!("%{b:02X}"));
+                }
+            }
+            assert_eq!(s, want);
             assert!(s[1..]
                 .bytes()
                 .all(|b| UNRESERVED[usize::from(b)] || b == b'%'));
