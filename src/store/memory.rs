@@ -19,7 +19,7 @@
 //! small, and while it is empty a lookup does not even consult it.
 
 use std::borrow::Cow;
-use std::cmp::Reverse;
+use std::cmp::Ordering as Order;
 use std::collections::{BinaryHeap, HashMap, HashSet};
 use std::hash::{BuildHasher, BuildHasherDefault, Hasher};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -60,14 +60,45 @@ trait Deadline {
 /// The heap shares the key's allocation with the map.
 struct Shard<V> {
     map: Map<Arc<str>, V>,
-    queue: BinaryHeap<Reverse<(i64, Arc<str>)>>,
+    queue: BinaryHeap<Due>,
 }
+
+/// An entry of a shard's expiry heap, ordered by deadline alone, the earliest greatest (the heap
+/// keeps its greatest on top). Keys of the same deadline, as every code or token issued in the
+/// same second has, are never compared with each other: their order does not matter.
+struct Due {
+    deadline: i64,
+    key: Arc<str>,
+}
+
+impl Ord for Due {
+    fn cmp(&self, other: &Self) -> Order {
+        other.deadline.cmp(&self.deadline)
+    }
+}
+
+impl PartialOrd for Due {
+    fn partial_cmp(&self, other: &Self) -> Option<Order> {
+        Some(self.cmp(other))
+    }
+}
+
+impl PartialEq for Due {
+    fn eq(&self, other: &Self) -> bool {
+        self.deadline == other.deadline
+    }
+}
+
+impl Eq for Due {}
 
 impl<V: Deadline> Shard<V> {
     /// Inserts `value` under `key`; returns the entry it replaced.
     fn insert(&mut self, key: Arc<str>, value: V) -> Option<V> {
         if let Some(d) = value.deadline() {
-            self.queue.push(Reverse((d, key.clone())));
+            self.queue.push(Due {
+                deadline: d,
+                key: key.clone(),
+            });
         }
         self.map.insert(key, value)
     }
@@ -76,7 +107,10 @@ impl<V: Deadline> Shard<V> {
     fn reschedule(&mut self, key: &str) {
         if let Some((k, v)) = self.map.get_key_value(key) {
             if let Some(d) = v.deadline() {
-                self.queue.push(Reverse((d, k.clone())));
+                self.queue.push(Due {
+                    deadline: d,
+                    key: k.clone(),
+                });
             }
         }
     }
@@ -86,10 +120,10 @@ impl<V: Deadline> Shard<V> {
         let mut gone = Vec::new();
         while gone.len() < limit {
             match self.queue.peek() {
-                Some(Reverse((d, _))) if *d <= now => {}
+                Some(due) if due.deadline <= now => {}
                 _ => break,
             }
-            let Some(Reverse((_, key))) = self.queue.pop() else {
+            let Some(Due { key, .. }) = self.queue.pop() else {
                 break;
             };
             let due = self
