@@ -41,9 +41,9 @@ impl<'p> AuthParams<'p> {
     /// Picks them out of the query, then the body: one pass over each rather than a lookup per
     /// parameter. A parameter already picked from the query keeps its value (the two were
     /// checked to agree).
-    fn pick(query: &'p Params<'_>, body: &'p Params<'_>) -> Self {
+    fn pick(query: &'p Params<'_>, body: Option<&'p Params<'_>>) -> Self {
         let mut p = AuthParams::default();
-        for (name, value) in query.iter().chain(body.iter()) {
+        for (name, value) in query.iter().chain(body.into_iter().flat_map(Params::iter)) {
             let slot = match name {
                 "client_id" => &mut p.client_id,
                 "redirect_uri" => &mut p.redirect_uri,
@@ -74,7 +74,7 @@ impl Engine {
             Ok(p) => p,
             Err(e) => return self.render_error(&e),
         };
-        let params = AuthParams::pick(&query, &body);
+        let params = AuthParams::pick(&query, body.as_ref());
         let client = match self.auth_client(&params, req) {
             Ok(c) => c,
             Err(e) => return self.render_error(&e),
@@ -99,16 +99,18 @@ impl Engine {
     }
 
     /// The query's parameters and (for a POST with a form) the body's.
-    fn auth_params<'a>(&self, req: &Request<'a>) -> Result<(Params<'a>, Params<'a>), OAuthError> {
+    fn auth_params<'a>(
+        &self,
+        req: &Request<'a>,
+    ) -> Result<(Params<'a>, Option<Params<'a>>), OAuthError> {
         let query = Params::parse(req.query.as_bytes())?;
-        let body = if req.method == "POST" && req.has_form_body() {
-            if req.body.len() > self.s.max_body {
-                return Err(OAuthError::invalid_request("Request body too large"));
-            }
-            Params::parse(req.body)?
-        } else {
-            Params::default()
-        };
+        if req.method != "POST" || !req.has_form_body() {
+            return Ok((query, None));
+        }
+        if req.body.len() > self.s.max_body {
+            return Err(OAuthError::invalid_request("Request body too large"));
+        }
+        let body = Params::parse(req.body)?;
         // R09 across the two: the same parameter in query and body must not disagree.
         for (name, value) in body.iter() {
             if query.get(name).is_some_and(|q| q != value) {
@@ -117,7 +119,7 @@ impl Engine {
                 )));
             }
         }
-        Ok((query, body))
+        Ok((query, Some(body)))
     }
 
     fn auth_client(

@@ -312,6 +312,7 @@ impl<'a> Params<'a> {
     }
 
     /// Keeps a pair: an empty name or value counts as absent, a repeated name is an error.
+    #[inline]
     fn add(&mut self, name: Cow<'a, str>, value: Cow<'a, str>) -> Result<(), OAuthError> {
         if name.is_empty() || value.is_empty() {
             return Ok(());
