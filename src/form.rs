@@ -271,6 +271,7 @@ impl<'a> Params<'a> {
 
     /// Adds the piece `text[start..end]` whose first `=` is at `eq`, decoding the name and the
     /// value if `coded` says they need it.
+    #[inline(always)]
     fn add_piece(
         &mut self,
         text: &'a str,
