@@ -159,14 +159,18 @@ struct Sharded<V> {
 }
 
 /// The shard of a key. Keys are mostly random tokens, and each shard's map hashes with its own
-/// random seed, so a cheap mix of the first bytes spreads them well; a caller who picks keys to
-/// land on one shard only makes its own requests wait.
+/// random seed, so a cheap mix of the key's first and last eight bytes (all of a shorter key)
+/// spreads them well: two loads and a multiplication rather than a loop over bytes. A caller
+/// who picks keys to land on one shard only makes its own requests wait.
 fn shard_of(key: &str) -> usize {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for &b in key.as_bytes().iter().take(16) {
-        h = (h ^ b as u64).wrapping_mul(0x0100_0000_01b3);
-    }
-    (h ^ (h >> 29)) as usize % SHARDS
+    let b = key.as_bytes();
+    let word = |w: &[u8; 8]| u64::from_le_bytes(*w);
+    let (head, tail) = match (b.first_chunk::<8>(), b.last_chunk::<8>()) {
+        (Some(head), Some(tail)) => (word(head), word(tail)),
+        _ => (b.iter().fold(0, |w, x| w << 8 | u64::from(*x)), 0),
+    };
+    let h = (head ^ tail.rotate_left(29) ^ b.len() as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    (h >> 32) as usize % SHARDS
 }
 
 /// A poisoned lock is safe to keep using here: every update is a single map operation, so a
@@ -1025,6 +1029,27 @@ mod tests {
                     }
                 );
             }
+        }
+    }
+
+    #[test]
+    fn keys_spread_over_the_shards() {
+        // Random tokens, counters at the end, short keys: each family reaches every shard.
+        let families: [Vec<String>; 3] = [
+            (0..2000).map(|_| crate::token::uuid4()).collect(),
+            (0..2000).map(|i| format!("code-{i:010}")).collect(),
+            (0..2000).map(|i| format!("{i}")).collect(),
+        ];
+        for keys in families {
+            let mut seen = [0usize; SHARDS];
+            for k in &keys {
+                seen[shard_of(k)] += 1;
+            }
+            assert!(seen.iter().all(|n| *n > 0), "{seen:?}");
+            assert!(
+                seen.iter().all(|n| *n < 4 * keys.len() / SHARDS),
+                "{seen:?}"
+            );
         }
     }
 }
