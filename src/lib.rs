@@ -27,6 +27,7 @@ mod engine;
 mod grant;
 mod metadata;
 mod revoke;
+mod scan;
 
 pub use client_auth::{AuthMethods, ClientAuthentication, CredentialSource, Credentials};
 pub use clock::{Clock, ManualClock, SystemClock};

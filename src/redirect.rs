@@ -1,7 +1,8 @@
 //! Redirect URIs: matching a requested one against the registration (R01-R03) and building the
 //! location that carries a response back to the client.
 
-use crate::form::{encode_into, find_any};
+use crate::form::encode_into;
+use crate::scan::find_any;
 
 /// How a client's `redirect_uri` may differ from the registered one.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
