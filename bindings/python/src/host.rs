@@ -20,7 +20,7 @@ use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyBytes, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple, PyType};
 
-use crate::request;
+use crate::{ffi, request};
 use serde_json::Value;
 
 /// Prefix of the message of a `HostError` that a Python exception caused; such errors were
@@ -402,7 +402,7 @@ fn py_to_value(obj: &Bound<'_, PyAny>, depth: usize) -> Option<Value> {
     }
     if obj.is_exact_instance_of::<PyString>() {
         let s = obj.downcast::<PyString>().ok()?;
-        return crate::wsgi::utf8(s).map(|t| Value::String(t.to_owned()));
+        return crate::ffi::utf8(s).map(|t| Value::String(t.to_owned()));
     }
     if obj.is_exact_instance_of::<PyBool>() {
         return Some(Value::Bool(obj.is_truthy().ok()?));
@@ -424,7 +424,7 @@ fn py_to_value(obj: &Bound<'_, PyAny>, depth: usize) -> Option<Value> {
             if !k.is_exact_instance_of::<PyString>() {
                 return None;
             }
-            let key = crate::wsgi::utf8(k.downcast::<PyString>().ok()?)?.to_owned();
+            let key = crate::ffi::utf8(k.downcast::<PyString>().ok()?)?.to_owned();
             map.insert(key, py_to_value(&v, depth + 1)?);
         }
         return Some(Value::Object(map));
@@ -566,14 +566,10 @@ impl PySite {
         let py = support.py();
         let adapter = self.adapter.bind(py);
         let n = self.authenticate_arity(support, adapter)?;
-        let all = [
-            request,
-            environ,
-            PyList::new(py, scopes)?.into_any(),
-            client,
-        ];
-        let args = PyTuple::new(py, &all[..n.map_or(all.len(), |n| n.min(all.len()))])?;
-        match adapter.call_method1(intern!(py, "authenticate"), args) {
+        let scopes = PyList::new(py, scopes)?.into_any();
+        let all = [&request, &environ, &scopes, &client];
+        let args = &all[..n.map_or(all.len(), |n| n.min(all.len()))];
+        match ffi::call_method(adapter, intern!(py, "authenticate"), args) {
             Ok(out) => authenticated(support, out).map(Some),
             Err(e) if e.is_instance(py, request::user_not_authenticated(py)?) => Ok(None),
             Err(e) => Err(e),
@@ -584,10 +580,11 @@ impl PySite {
 impl SiteAdapter for PySite {
     fn user_has_denied_access(&self, consent: &Consent<'_>) -> Result<bool, HostError> {
         self.with_request(consent.request.context, |py, _, req, _| {
-            let denied = self
-                .adapter
-                .bind(py)
-                .call_method1(intern!(py, "user_has_denied_access"), (req,))?;
+            let denied = ffi::call_method(
+                self.adapter.bind(py),
+                intern!(py, "user_has_denied_access"),
+                &[&req],
+            )?;
             // Only `True` denies, as python-oauth2 tested it.
             Ok(denied.is(&*PyBool::new(py, true)))
         })

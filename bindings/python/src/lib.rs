@@ -20,6 +20,7 @@ use pyo3::prelude::*;
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 mod engine;
+mod ffi;
 mod host;
 mod request;
 mod store;

@@ -21,7 +21,7 @@ use pyo3::types::{PyBool, PyBytes, PyDict, PyList, PyString, PyTuple, PyType};
 use oauth2_engine::form::hex_val as hex;
 use oauth2_engine::Client;
 
-use crate::wsgi::utf8;
+use crate::ffi::utf8;
 
 const FORM: &str = "application/x-www-form-urlencoded";
 

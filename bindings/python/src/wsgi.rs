@@ -12,6 +12,7 @@ use pyo3::sync::GILOnceCell;
 use pyo3::types::{PyBytes, PyDict, PyList, PyString, PyTuple};
 
 use crate::engine::PyEngine;
+use crate::ffi::utf8;
 use crate::host::{PyCtx, Source};
 use crate::{current_generation, status_line};
 
@@ -26,34 +27,6 @@ struct Binding {
 #[pyclass(subclass, frozen, module = "oauth2._engine")]
 pub struct WsgiCore {
     state: Mutex<Option<Binding>>,
-}
-
-extern "C" {
-    // In the stable ABI only from 3.10 on, but exported by every CPython 3.x this module loads
-    // into. It returns the string's cached UTF-8 form (for ASCII, its own buffer) without
-    // allocating, where the abi3-3.9 path (`to_cow`) makes a temporary bytes object per string.
-    fn PyUnicode_AsUTF8AndSize(
-        unicode: *mut pyo3::ffi::PyObject,
-        size: *mut pyo3::ffi::Py_ssize_t,
-    ) -> *const std::os::raw::c_char;
-}
-
-/// The UTF-8 text of a Python string, borrowed from it, or `None` for a string with lone
-/// surrogates (e.g. from surrogateescape), which has no UTF-8 form.
-pub(crate) fn utf8<'a>(s: &'a Bound<'_, PyString>) -> Option<&'a str> {
-    let mut size: pyo3::ffi::Py_ssize_t = 0;
-    // SAFETY: `s` is a live str object (the GIL is held); on success the returned buffer is
-    // owned by it, valid UTF-8 of `size` bytes, and lives as long as `s`.
-    let ptr = unsafe { PyUnicode_AsUTF8AndSize(s.as_ptr(), &mut size) };
-    if ptr.is_null() {
-        PyErr::take(s.py());
-        return None;
-    }
-    // SAFETY: see above. CPython encodes with the strict handler (a string it cannot encode, one
-    // with lone surrogates, fails above), so the buffer is UTF-8 and needs no second check.
-    let bytes = unsafe { std::slice::from_raw_parts(ptr as *const u8, size as usize) };
-    debug_assert!(std::str::from_utf8(bytes).is_ok());
-    Some(unsafe { std::str::from_utf8_unchecked(bytes) })
 }
 
 /// The UTF-8 text of a Python string, borrowed from it when possible.
