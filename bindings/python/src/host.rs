@@ -20,7 +20,7 @@ use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyBytes, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple, PyType};
 
-use crate::{ffi, request};
+use crate::{client, ffi, request};
 use serde_json::Value;
 
 /// Prefix of the message of a `HostError` that a Python exception caused; such errors were
@@ -592,7 +592,7 @@ impl SiteAdapter for PySite {
 
     fn authenticate(&self, consent: &Consent<'_>) -> Result<Authentication, HostError> {
         let out = self.with_request(consent.request.context, |py, s, req, env| {
-            let client = request::client(py, consent.client, Some(consent.redirect_uri))?;
+            let client = client::client(py, consent.client, Some(consent.redirect_uri))?;
             self.call_authenticate(s, req, env, consent.scopes, client)
         })?;
         authentication(out)
@@ -628,7 +628,7 @@ impl SiteAdapter for PySite {
         login: &PasswordLogin<'_>,
     ) -> Result<Authentication, HostError> {
         let out = self.with_request(login.request.context, |py, s, req, env| {
-            let client = request::client(py, login.client, None)?;
+            let client = client::client(py, login.client, None)?;
             self.call_authenticate(s, req, env, login.scopes, client)
         })?;
         authentication(out)

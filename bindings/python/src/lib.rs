@@ -19,6 +19,7 @@ use pyo3::prelude::*;
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+mod client;
 mod engine;
 mod ffi;
 mod host;

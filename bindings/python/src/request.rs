@@ -7,19 +7,15 @@
 //! `&`-separated, `+` is a space, percent-escapes are UTF-8 with errors replaced, the first
 //! non-blank value wins); a single lookup scans for the name instead of building the whole
 //! dict, which is built only when `query_params`/`post_params` is read.
-//!
-//! The consent's `oauth2.datatype.Client` is made here too, with the attributes its
-//! `__init__` sets.
 
 use std::borrow::Cow;
 
 use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::sync::GILOnceCell;
-use pyo3::types::{PyBool, PyBytes, PyDict, PyList, PyString, PyTuple, PyType};
+use pyo3::types::{PyBool, PyBytes, PyDict, PyString, PyTuple, PyType};
 
 use oauth2_engine::form::hex_val as hex;
-use oauth2_engine::Client;
 
 use crate::ffi::utf8;
 
@@ -544,51 +540,6 @@ pub(crate) fn picked_environ<'py>(
         }
     }
     Ok(picked)
-}
-
-/// `oauth2.datatype.Client(identifier=..., secret=..., authorized_grants=...,
-/// authorized_response_types=..., redirect_uris=...)` with `redirect_uri` chosen when it is
-/// one of the client's: the attributes its `__init__` sets, in its order, set directly.
-pub(crate) fn client<'py>(
-    py: Python<'py>,
-    c: &Client,
-    redirect_uri: Option<&str>,
-) -> PyResult<Bound<'py, PyAny>> {
-    static CLIENT: GILOnceCell<Py<PyType>> = GILOnceCell::new();
-    let cls = CLIENT.import(py, "oauth2.datatype", "Client")?;
-    let obj = bare_instance(cls)?;
-    let names = |list: Option<Vec<&'static str>>| -> PyResult<PyObject> {
-        Ok(match list {
-            Some(items) => PyList::new(py, items)?.into_any().unbind(),
-            None => py.None(),
-        })
-    };
-    // The attributes `__init__` sets, in its order.
-    obj.setattr(
-        intern!(py, "authorized_grants"),
-        names(
-            c.grant_types
-                .as_ref()
-                .map(|g| g.iter().map(|t| t.as_str()).collect()),
-        )?,
-    )?;
-    obj.setattr(
-        intern!(py, "authorized_response_types"),
-        names(
-            c.response_types
-                .as_ref()
-                .map(|r| r.iter().map(|t| t.as_str()).collect()),
-        )?,
-    )?;
-    obj.setattr(intern!(py, "identifier"), &c.client_id)?;
-    obj.setattr(intern!(py, "secret"), c.client_secret.as_deref())?;
-    obj.setattr(
-        intern!(py, "redirect_uris"),
-        PyList::new(py, &c.redirect_uris)?,
-    )?;
-    let chosen = redirect_uri.filter(|u| c.redirect_uris.iter().any(|r| r == u));
-    obj.setattr(intern!(py, "_redirect_uri"), chosen)?;
-    Ok(obj)
 }
 
 /// `UserNotAuthenticated`, which an adapter raises to refuse the user.

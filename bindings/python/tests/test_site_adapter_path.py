@@ -206,6 +206,52 @@ def test_consent_client_scopes_and_request_reach_the_adapter(serve):
     assert vars(client) == vars(expected) and list(vars(client)) == list(vars(expected))
 
 
+def test_each_consent_gets_its_own_client_and_sees_record_changes():
+    """The engine reuses the Python strings of a client between requests, never the client or
+    its lists: what one adapter call changes is not seen by the next, and a changed record is."""
+    seen = []
+
+    class Mutating(Recording):
+        def authenticate(self, request, environ, scopes, client):
+            seen.append((client, {k: (list(v) if isinstance(v, list) else v)
+                                  for k, v in vars(client).items()}))
+            client.redirect_uris.append("http://elsewhere.example/cb")
+            client.secret = "changed"
+            client.extra = 1
+            return self.result
+
+    client_store = oauth2.store.memory.ClientStore()
+    provider = make_provider(client_store=client_store)
+    provider.grant_types[2] = oauth2.grant.ResourceOwnerGrant(site_adapter=Mutating(),
+                                                             expires_in=120)
+    app = oauth2.web.wsgi.Application(provider=provider)
+
+    def token(secret):
+        body = "&".join("%s=%s" % kv for kv in dict(PASSWORD, client_secret=secret).items())
+        started = []
+        out = b"".join(app(_environ("POST", body=body.encode()), lambda s, h: started.append(s)))
+        assert started == ["200 OK"], out
+
+    token("xyz")
+    token("xyz")
+    (first, first_vars), (second, second_vars) = seen
+    assert first is not second and first.redirect_uris is not second.redirect_uris
+    assert first_vars == second_vars == {
+        "authorized_grants": None, "authorized_response_types": None, "identifier": "abc",
+        "secret": "xyz", "redirect_uris": [REDIRECT], "_redirect_uri": None}
+    other = "https://other.example/cb"
+    client_store.remove_client("abc")
+    client_store.add_client(client_id="abc", client_secret="new", redirect_uris=[REDIRECT, other],
+                            authorized_grants=["password"])
+    token("new")
+    third, third_vars = seen[-1]
+    assert third_vars == {
+        "authorized_grants": ["password"], "authorized_response_types": None,
+        "identifier": "abc", "secret": "new", "redirect_uris": [REDIRECT, other],
+        "_redirect_uri": None}
+    assert type(third) is oauth2.datatype.Client and third.redirect_uri == REDIRECT
+
+
 def test_custom_request_class_is_what_adapters_get(serve):
     made = []
 
