@@ -30,10 +30,12 @@ pub(crate) const PY_ERROR: &str = "python: ";
 /// Where the Python request object comes from, built only when a callback needs it.
 pub(crate) enum Source {
     /// A WSGI request: the environ (whose `wsgi.input` the engine already read, so the body is
-    /// kept here), the `request_class` and the `env_vars` of the application.
+    /// kept here), the environ values the request object is made of (as the WSGI glue read
+    /// them), the `request_class` and the `env_vars` of the application.
     Wsgi {
         environ: Py<PyAny>,
         body: Option<Py<PyBytes>>,
+        read: request::EnvRead,
         request_class: Py<PyAny>,
         env_vars: Py<PyAny>,
     },
@@ -64,12 +66,14 @@ impl PyCtx {
         if let Source::Wsgi {
             environ,
             body,
+            read,
             request_class,
             env_vars,
         } = self.source
         {
             drop(environ.into_bound(py));
             drop(body.map(|b| b.into_bound(py)));
+            read.release(py);
             drop(request_class.into_bound(py));
             drop(env_vars.into_bound(py));
         }
@@ -90,13 +94,14 @@ impl PyCtx {
         let Source::Wsgi {
             environ,
             body,
+            read,
             request_class,
             env_vars,
         } = &self.source
         else {
             return Err(HostError::failed("no request object for this call"));
         };
-        let (r, e) = made_for_wsgi(py, support, environ, body, request_class, env_vars)
+        let (r, e) = made_for_wsgi(py, support, environ, body, read, request_class, env_vars)
             .map_err(|e| logged(py, support, e))?;
         // Another callback of the same request may have raced us here; either value is fine.
         let _ = self.made.set((r.clone().unbind(), e.clone().unbind()));
@@ -112,6 +117,7 @@ fn made_for_wsgi<'py>(
     support: &Bound<'py, PyAny>,
     environ: &Py<PyAny>,
     body: &Option<Py<PyBytes>>,
+    read: &request::EnvRead,
     request_class: &Py<PyAny>,
     env_vars: &Py<PyAny>,
 ) -> PyResult<(Bound<'py, PyAny>, Bound<'py, PyAny>)> {
@@ -124,6 +130,7 @@ fn made_for_wsgi<'py>(
         let request = request::wsgi_request(
             class.downcast::<PyType>()?,
             env,
+            read,
             body.as_ref().map(|b| b.bind(py)),
         )?;
         let picked = request::picked_environ(env, env_vars.bind(py))?;

@@ -452,77 +452,85 @@ impl RequestCore {
     }
 }
 
-/// A new instance of `cls` (a Python class) from its `__new__` alone, no `__init__`.
-fn bare_instance<'py>(cls: &Bound<'py, PyType>) -> PyResult<Bound<'py, PyAny>> {
-    let py = cls.py();
-    // SAFETY: `cls` is a live type object (GIL held). Python classes are heap types, whose slots
-    // PyType_GetSlot reads on every version; the slot, when set, is a `newfunc`, called with an
-    // empty argument tuple and no keywords as `cls.__new__(cls)` would call it.
-    unsafe {
-        let slot = pyo3::ffi::PyType_GetSlot(cls.as_type_ptr(), pyo3::ffi::Py_tp_new);
-        if slot.is_null() {
-            PyErr::take(py);
-            return cls.call_method1(intern!(py, "__new__"), (cls,));
-        }
-        let new: pyo3::ffi::newfunc = std::mem::transmute(slot);
-        let args = PyTuple::empty(py);
-        let obj = new(cls.as_type_ptr(), args.as_ptr(), std::ptr::null_mut());
-        Bound::from_owned_ptr_or_err(py, obj)
-    }
-}
-
 /// The default request class, `oauth2.web.wsgi.Request`.
 pub(crate) fn default_request_class(py: Python<'_>) -> PyResult<&Bound<'_, PyType>> {
     static REQUEST: GILOnceCell<Py<PyType>> = GILOnceCell::new();
     REQUEST.import(py, "oauth2.web.wsgi", "Request")
 }
 
-fn env_value<'py>(
-    env: &Bound<'py, PyDict>,
-    key: &Bound<'py, PyString>,
-    default: &Bound<'py, PyString>,
-) -> PyResult<Bound<'py, PyAny>> {
-    Ok(env
-        .get_item(key)?
-        .unwrap_or_else(|| default.clone().into_any()))
+/// The environ values a request object is made of, as the WSGI glue read them (`None`: not in
+/// the environ), so that making the object does not look them up again.
+pub(crate) struct EnvRead {
+    pub method: Option<Py<PyAny>>,
+    pub path: Option<Py<PyAny>>,
+    pub query: Option<Py<PyAny>>,
+    pub content_type: Option<Py<PyAny>>,
 }
 
-/// What `Request(environ)` makes of a WSGI request whose body the engine already read (`cls`
-/// is the default class, or a subclass of `RequestCore` without its own `__init__`).
+impl EnvRead {
+    /// Drops the references with the GIL held (see `PyCtx::release`).
+    pub fn release(self, py: Python<'_>) {
+        for v in [self.method, self.path, self.query, self.content_type]
+            .into_iter()
+            .flatten()
+        {
+            drop(v.into_bound(py));
+        }
+    }
+}
+
+/// What `Request(environ)` makes of a WSGI request whose body the engine already read: `cls`
+/// is the default class, whose `__init__` (like `__new__`) would only set these fields.
 pub(crate) fn wsgi_request<'py>(
     cls: &Bound<'py, PyType>,
     env: &Bound<'py, PyDict>,
+    read: &EnvRead,
     body: Option<&Bound<'py, PyBytes>>,
 ) -> PyResult<Bound<'py, PyAny>> {
     let py = cls.py();
-    let obj = bare_instance(cls)?;
-    {
-        let core = obj.downcast::<RequestCore>()?;
-        let mut r = core.borrow_mut();
-        let empty = intern!(py, "");
-        let method = env_value(env, intern!(py, "REQUEST_METHOD"), intern!(py, "GET"))?;
-        r.path = Some(env_value(env, intern!(py, "PATH_INFO"), empty)?.unbind());
-        let query = env_value(env, intern!(py, "QUERY_STRING"), empty)?.unbind();
-        r.query_source = Some(query.clone_ref(py));
-        r.query_string = Some(query);
-        r.env_raw = Some(env.clone().into_any().unbind());
-        let post = method
+    let or = |v: &Option<Py<PyAny>>, default: &Bound<'py, PyString>| -> PyObject {
+        match v {
+            Some(v) => v.clone_ref(py),
+            None => default.clone().into_any().unbind(),
+        }
+    };
+    let empty = intern!(py, "");
+    let method = or(&read.method, intern!(py, "GET"));
+    let is_str = |v: &PyObject, f: &dyn Fn(&str) -> bool| {
+        v.bind(py)
             .downcast::<PyString>()
             .ok()
-            .and_then(|m| utf8(m))
-            .is_some_and(|m| m == "POST");
-        let mut raw_body = None;
-        if post {
-            raw_body = body.map(|b| b.clone().into_any().unbind());
-            r.form = env
-                .get_item(intern!(py, "CONTENT_TYPE"))?
-                .and_then(|ct| ct.downcast_into::<PyString>().ok())
-                .is_some_and(|ct| utf8(&ct).is_some_and(|ct| ct.starts_with(FORM)));
-        }
-        r.raw_body = Some(raw_body.unwrap_or_else(|| PyBytes::new(py, b"").into_any().unbind()));
-        r.method = Some(method.unbind());
+            .and_then(|s| utf8(s))
+            .is_some_and(f)
+    };
+    let post = is_str(&method, &|m| m == "POST");
+    let form = post
+        && read
+            .content_type
+            .as_ref()
+            .is_some_and(|ct| is_str(ct, &|ct| ct.starts_with(FORM)));
+    let raw_body = match body {
+        Some(b) if post => b.clone().into_any().unbind(),
+        _ => PyBytes::new(py, b"").into_any().unbind(),
+    };
+    let query = or(&read.query, empty);
+    let core = RequestCore {
+        method: Some(method),
+        path: Some(or(&read.path, empty)),
+        query_string: Some(query.clone_ref(py)),
+        query_source: Some(query),
+        env_raw: Some(env.clone().into_any().unbind()),
+        raw_body: Some(raw_body),
+        form,
+        query_params: None,
+        post_params: None,
+    };
+    // SAFETY: `cls` is the default request class, a Python subclass of `RequestCore` (checked
+    // by the caller); this is what its `__new__` runs, with the fields already set.
+    unsafe {
+        let obj = pyo3::impl_::pymethods::tp_new_impl(py, core.into(), cls.as_type_ptr())?;
+        Ok(Bound::from_owned_ptr(py, obj))
     }
-    Ok(obj)
 }
 
 /// The `environ` adapters get: the application's `env_vars` picked from the WSGI environ.

@@ -14,6 +14,7 @@ use pyo3::types::{PyBytes, PyDict, PyList, PyString, PyTuple};
 use crate::engine::PyEngine;
 use crate::ffi::utf8;
 use crate::host::{PyCtx, Source};
+use crate::request::EnvRead;
 use crate::{current_generation, status_line};
 
 struct Binding {
@@ -72,14 +73,19 @@ fn header<'py>(py: Python<'py>, name: &str, value: &str) -> PyResult<Bound<'py, 
     PyTuple::new(py, [known(py, name), known(py, value)])
 }
 
-/// An environ value, if it is a str.
+/// An environ value, as it is.
 fn env_get<'py>(
     env: &Bound<'py, PyDict>,
     key: &Bound<'py, PyString>,
-) -> PyResult<Option<Bound<'py, PyString>>> {
-    Ok(env
-        .get_item(key)?
-        .and_then(|v| v.downcast_into::<PyString>().ok()))
+) -> PyResult<Option<Bound<'py, PyAny>>> {
+    env.get_item(key)
+}
+
+/// The text of an environ value that is a str (the engine reads no other).
+fn str_text<'a>(v: &'a Option<Bound<'_, PyAny>>) -> Option<Cow<'a, str>> {
+    v.as_ref()
+        .and_then(|v| v.downcast::<PyString>().ok())
+        .map(text)
 }
 
 impl WsgiCore {
@@ -160,7 +166,7 @@ impl WsgiCore {
         let (engine, request_class, env_vars) = self.engine(py)?;
         let eng = engine.get();
         let path_obj = env_get(env, intern!(py, "PATH_INFO"))?;
-        let path = path_obj.as_ref().map(text).unwrap_or_default();
+        let path = str_text(&path_obj).unwrap_or_default();
         if *path != *eng.authorize_path && *path != *eng.token_path {
             // python-oauth2's own 404, before any OAuth processing.
             start_response.call1((
@@ -170,13 +176,13 @@ impl WsgiCore {
             return PyList::new(py, [PyBytes::new(py, b"Not Found")]);
         }
         let method_obj = env_get(env, intern!(py, "REQUEST_METHOD"))?;
-        let method = method_obj.as_ref().map(text).unwrap_or_default();
+        let method = str_text(&method_obj).unwrap_or_default();
         let query_obj = env_get(env, intern!(py, "QUERY_STRING"))?;
-        let query = query_obj.as_ref().map(text).unwrap_or_default();
+        let query = str_text(&query_obj).unwrap_or_default();
         let ct_obj = env_get(env, intern!(py, "CONTENT_TYPE"))?;
         let auth_obj = env_get(env, intern!(py, "HTTP_AUTHORIZATION"))?;
-        let length = env_get(env, intern!(py, "CONTENT_LENGTH"))?
-            .and_then(|l| text(&l).trim().parse::<usize>().ok())
+        let length = str_text(&env_get(env, intern!(py, "CONTENT_LENGTH"))?)
+            .and_then(|l| l.trim().parse::<usize>().ok())
             .unwrap_or(0);
         // Never read more than one byte past the limit: that is enough for the engine to refuse
         // the body, and an oversized body is not pulled into memory.
@@ -194,8 +200,8 @@ impl WsgiCore {
             None
         };
         let body_bytes: &[u8] = body.as_ref().map(|b| b.as_bytes()).unwrap_or(&[]);
-        let content_type = ct_obj.as_ref().map(text);
-        let authorization = auth_obj.as_ref().map(text);
+        let content_type = str_text(&ct_obj);
+        let authorization = str_text(&auth_obj);
         let mut headers: Vec<(&str, &str)> = Vec::with_capacity(2);
         if let Some(ct) = &content_type {
             headers.push(("Content-Type", ct));
@@ -203,10 +209,17 @@ impl WsgiCore {
         if let Some(a) = &authorization {
             headers.push(("Authorization", a));
         }
+        let unbound = |v: &Option<Bound<'py, PyAny>>| v.as_ref().map(|v| v.clone().unbind());
         let ctx = PyCtx {
             source: Source::Wsgi {
                 environ: environ.clone().unbind(),
                 body: body.as_ref().map(|b| b.clone().unbind()),
+                read: EnvRead {
+                    method: unbound(&method_obj),
+                    path: unbound(&path_obj),
+                    query: unbound(&query_obj),
+                    content_type: unbound(&ct_obj),
+                },
                 request_class: request_class.unbind(),
                 env_vars: env_vars.unbind(),
             },
