@@ -22,6 +22,12 @@ extern "C" {
         nargsf: usize,
         kwnames: *mut PyObject,
     ) -> *mut PyObject;
+    fn PyObject_VectorcallDict(
+        callable: *mut PyObject,
+        args: *const *mut PyObject,
+        nargsf: usize,
+        kwdict: *mut PyObject,
+    ) -> *mut PyObject;
 }
 
 /// The UTF-8 text of a Python string, borrowed from it, or `None` for a string with lone
@@ -69,5 +75,27 @@ pub(crate) fn call_method<'py>(
             ptr::null_mut(),
         );
         Bound::from_owned_ptr_or_err(receiver.py(), out)
+    }
+}
+
+/// `callable(*args)` without an argument tuple.
+pub(crate) fn call<'py>(
+    callable: &Bound<'py, PyAny>,
+    args: &[&Bound<'py, PyAny>],
+) -> PyResult<Bound<'py, PyAny>> {
+    assert!(args.len() <= MAX_ARGS, "too many arguments for call");
+    let mut stack: [*mut PyObject; MAX_ARGS] = [ptr::null_mut(); MAX_ARGS];
+    for (slot, arg) in stack.iter_mut().zip(args) {
+        *slot = arg.as_ptr();
+    }
+    // SAFETY: as in `call_method`: live borrowed references, GIL held, no keyword dict.
+    unsafe {
+        let out = PyObject_VectorcallDict(
+            callable.as_ptr(),
+            stack.as_ptr(),
+            args.len(),
+            ptr::null_mut(),
+        );
+        Bound::from_owned_ptr_or_err(callable.py(), out)
     }
 }

@@ -12,7 +12,7 @@ use pyo3::sync::GILOnceCell;
 use pyo3::types::{PyBytes, PyDict, PyList, PyString, PyTuple};
 
 use crate::engine::PyEngine;
-use crate::ffi::utf8;
+use crate::ffi::{self, utf8};
 use crate::host::{PyCtx, Source};
 use crate::request::EnvRead;
 use crate::{current_generation, status_line};
@@ -71,6 +71,48 @@ fn header<'py>(py: Python<'py>, name: &str, value: &str) -> PyResult<Bound<'py, 
         return Ok(t.bind(py).clone());
     }
     PyTuple::new(py, [known(py, name), known(py, value)])
+}
+
+/// Bodies shorter than this have their `("Content-Length", "<n>")` pair made once.
+const SHARED_LENGTHS: usize = 2048;
+
+/// The `Content-Length` header pair of a body of `n` bytes. A token endpoint's answers have a
+/// handful of lengths, so the pairs are made once and shared like the fixed headers.
+fn content_length(py: Python<'_>, n: usize) -> PyResult<Bound<'_, PyTuple>> {
+    static SHARED: [GILOnceCell<Py<PyTuple>>; SHARED_LENGTHS] =
+        [const { GILOnceCell::new() }; SHARED_LENGTHS];
+    let make = || {
+        PyTuple::new(
+            py,
+            [
+                intern!(py, "Content-Length").clone(),
+                PyString::new(py, &n.to_string()),
+            ],
+        )
+    };
+    match SHARED.get(n) {
+        Some(cell) => Ok(cell
+            .get_or_try_init(py, || make().map(Bound::unbind))?
+            .bind(py)
+            .clone()),
+        None => make(),
+    }
+}
+
+/// A list of `n` items, each to be set once with `set_item` before Python sees the list.
+fn new_list(py: Python<'_>, n: usize) -> PyResult<Bound<'_, PyAny>> {
+    // SAFETY: the GIL is held; PyList_New returns a new reference or NULL with an error set.
+    // Its items start NULL, which the list's deallocation accepts should an error intervene.
+    unsafe { Bound::from_owned_ptr_or_err(py, pyo3::ffi::PyList_New(n as pyo3::ffi::Py_ssize_t)) }
+}
+
+/// Sets item `i` of a list from `new_list` (`i` below its length), taking `item`'s reference.
+fn set_item(list: &Bound<'_, PyAny>, i: usize, item: Bound<'_, PyAny>) {
+    // SAFETY: `list` is a list from `new_list` and `i` is in range, so PyList_SetItem cannot
+    // fail; it steals the reference `into_ptr` hands over.
+    unsafe {
+        pyo3::ffi::PyList_SetItem(list.as_ptr(), i as pyo3::ffi::Py_ssize_t, item.into_ptr());
+    }
 }
 
 /// An environ value, as it is.
@@ -190,9 +232,12 @@ impl WsgiCore {
         let body: Option<Bound<'py, PyBytes>> = if want > 0 {
             match env.get_item(intern!(py, "wsgi.input"))? {
                 Some(input) => Some(
-                    input
-                        .call_method1(intern!(py, "read"), (want,))?
-                        .downcast_into()?,
+                    ffi::call_method(
+                        &input,
+                        intern!(py, "read"),
+                        &[&want.into_pyobject(py)?.into_any()],
+                    )?
+                    .downcast_into()?,
                 ),
                 None => None,
             }
@@ -227,20 +272,18 @@ impl WsgiCore {
         };
         let resp = eng.run(py, &method, &path, &query, &headers, body_bytes, &ctx);
         ctx.release(py);
-        let hs = PyList::empty(py);
-        for (k, v) in &resp.headers {
-            hs.append(header(py, k, v)?)?;
+        // The headers and, since the body is complete, its length: without it an HTTP/1.1
+        // server must send the body chunked (cheroot does), which costs extra writes on every
+        // response.
+        let hs = new_list(py, resp.headers.len() + 1)?;
+        for (i, (k, v)) in resp.headers.iter().enumerate() {
+            set_item(&hs, i, header(py, k, v)?.into_any());
         }
-        // The body is complete, so say how long it is: without it an HTTP/1.1 server must send
-        // it chunked (cheroot does), which costs extra writes on every response.
-        let length = resp.body.len().to_string();
-        hs.append(PyTuple::new(
-            py,
-            [
-                intern!(py, "Content-Length").clone(),
-                PyString::new(py, &length),
-            ],
-        )?)?;
+        set_item(
+            &hs,
+            resp.headers.len(),
+            content_length(py, resp.body.len())?.into_any(),
+        );
         let status = match resp.status {
             200 => intern!(py, "200 OK").clone(),
             302 => intern!(py, "302 Found").clone(),
@@ -248,7 +291,9 @@ impl WsgiCore {
             401 => intern!(py, "401 Unauthorized").clone(),
             other => PyString::new(py, &status_line(other)),
         };
-        start_response.call1((status, hs))?;
-        PyList::new(py, [PyBytes::new(py, resp.body.as_bytes())])
+        ffi::call(start_response, &[&status, &hs])?;
+        let out = new_list(py, 1)?;
+        set_item(&out, 0, PyBytes::new(py, resp.body.as_bytes()).into_any());
+        Ok(out.downcast_into()?)
     }
 }
