@@ -71,35 +71,50 @@ fn pairs(raw: &str) -> impl Iterator<Item = (&str, &str)> {
 /// before it is split and unquoted. The delimiters (`&`, `=`) are ASCII, which that decoding
 /// never makes or takes apart, so decoding each piece alone gives the same text.
 fn piece(raw: &[u8]) -> Cow<'_, str> {
+    if !needs_decoding(raw) {
+        // SAFETY: every byte is ASCII, so the bytes are UTF-8.
+        return Cow::Borrowed(unsafe { std::str::from_utf8_unchecked(raw) });
+    }
     match String::from_utf8_lossy(raw) {
         Cow::Borrowed(s) => unquote_plus(s),
         Cow::Owned(s) => Cow::Owned(unquote_plus(&s).into_owned()),
     }
 }
 
-/// The first value of `name` in the form body `raw`, decoded: the pairs are scanned as bytes
-/// and only the name candidates and the value found are decoded.
-fn first_body_value<'a>(raw: &'a [u8], name: &str) -> Option<Cow<'a, str>> {
-    for pair in raw.split(|&c| c == b'&') {
-        let Some(eq) = pair.iter().position(|&c| c == b'=') else {
-            continue;
-        };
-        let (k, v) = (&pair[..eq], &pair[eq + 1..]);
-        if v.is_empty() {
-            continue;
-        }
-        let plain = k.iter().all(|&c| c.is_ascii() && c != b'+' && c != b'%');
-        // An ASCII name without escapes is its own text: it equals `name` when its bytes do.
-        let matched = if plain {
-            k == name.as_bytes()
-        } else {
-            piece(k) == name
-        };
-        if matched {
-            return Some(piece(v));
-        }
+/// Whether a piece of a body decodes to something other than its bytes: only an escape (`+`,
+/// `%`) or a non-ASCII byte (which may be invalid UTF-8, replaced) changes anything.
+fn needs_decoding(raw: &[u8]) -> bool {
+    raw.iter().any(|&c| c == b'+' || c == b'%' || !c.is_ascii())
+}
+
+/// Whether the name of a body pair (`key`, raw) is `name` once decoded.
+fn key_is(key: &[u8], name: &str) -> bool {
+    if key == name.as_bytes() {
+        // Its own text, unless it has escapes (`name` is text, so the bytes are UTF-8).
+        return !needs_decoding(key) || piece(key) == name;
     }
-    None
+    // Other bytes decode to `name` only through an escape or a replaced byte.
+    needs_decoding(key) && piece(key) == name
+}
+
+/// The first value of `name` in the form body `raw`, decoded: the pairs are found with
+/// `memchr` and only the name candidates that need it and the value found are decoded.
+fn first_body_value<'a>(raw: &'a [u8], name: &str) -> Option<Cow<'a, str>> {
+    let mut rest = raw;
+    loop {
+        let end = memchr::memchr(b'&', rest).unwrap_or(rest.len());
+        let pair = &rest[..end];
+        if let Some(eq) = memchr::memchr(b'=', pair) {
+            let (k, v) = (&pair[..eq], &pair[eq + 1..]);
+            if !v.is_empty() && key_is(k, name) {
+                return Some(piece(v));
+            }
+        }
+        if end == rest.len() {
+            return None;
+        }
+        rest = &rest[end + 1..];
+    }
 }
 
 /// The first value of `name` in the query string `raw`, decoded.

@@ -42,8 +42,22 @@ def test_request_params_match_parse_qs_on_random_input():
         assert oauth2.web.wsgi.Request(_environ(query=raw)).query_params == want, raw
         body = raw.encode("utf-8")
         post = oauth2.web.wsgi.Request(_environ("POST", body=body))
+        # Single lookups scan the text (before any dict exists) with the same rule.
+        for name in list(want) + ["a", "a b", "%61", "ab", "\ufffd", ""]:
+            assert post.post_param(name) == want.get(name), (raw, name)
+            assert post.get_param(name) is None
         assert post.post_params == want, raw
         assert post._raw_body == body
+
+
+def test_body_lookups_with_bytes_that_are_not_utf8():
+    # python-oauth2 decoded the body with errors replaced before parsing it.
+    for body in [b"\xff=1&a=2", b"a\xff=1&a\xef\xbf\xbd=2", b"k=\xff%ff", b"\xc3=x&\xc3\xa9=y",
+                 b"a%2=1&a%252=2", b"+a=1& a=2", b"a+%2B=1"]:
+        want = _parse_qs_first(body.decode("utf-8", "replace"))
+        for name in list(want) + ["a", "\ufffd", "a\ufffd", "\xe9", "k"]:
+            request = oauth2.web.wsgi.Request(_environ("POST", body=body))
+            assert request.post_param(name) == want.get(name), (body, name)
 
 
 def test_request_attributes_and_assignment():
