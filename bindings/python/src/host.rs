@@ -495,7 +495,7 @@ fn authenticated<'py>(
     };
     match pair {
         Some(t) => {
-            let (data, user): (Bound<'py, PyAny>, Bound<'py, PyAny>) = t.extract()?;
+            let (data, user) = (t.get_item(0)?, t.get_item(1)?);
             Ok((convert(support, &data)?, convert(support, &user)?))
         }
         None => Ok((convert(support, &out)?, Converted::Value(Value::Null))),

@@ -247,13 +247,19 @@ impl WsgiCore {
         let body_bytes: &[u8] = body.as_ref().map(|b| b.as_bytes()).unwrap_or(&[]);
         let content_type = str_text(&ct_obj);
         let authorization = str_text(&auth_obj);
-        let mut headers: Vec<(&str, &str)> = Vec::with_capacity(2);
-        if let Some(ct) = &content_type {
-            headers.push(("Content-Type", ct));
+        // The only request headers the engine reads (WSGI has no header list to hand over).
+        let mut header_slots = [("", ""); 2];
+        let mut n_headers = 0;
+        for (name, value) in [
+            ("Content-Type", &content_type),
+            ("Authorization", &authorization),
+        ] {
+            if let Some(v) = value {
+                header_slots[n_headers] = (name, v);
+                n_headers += 1;
+            }
         }
-        if let Some(a) = &authorization {
-            headers.push(("Authorization", a));
-        }
+        let headers = &header_slots[..n_headers];
         let unbound = |v: &Option<Bound<'py, PyAny>>| v.as_ref().map(|v| v.clone().unbind());
         let ctx = PyCtx {
             source: Source::Wsgi {
@@ -270,7 +276,7 @@ impl WsgiCore {
             },
             made: Default::default(),
         };
-        let resp = eng.run(py, &method, &path, &query, &headers, body_bytes, &ctx);
+        let resp = eng.run(py, &method, &path, &query, headers, body_bytes, &ctx);
         ctx.release(py);
         // The headers and, since the body is complete, its length: without it an HTTP/1.1
         // server must send the body chunked (cheroot does), which costs extra writes on every
