@@ -23,6 +23,7 @@ mod client;
 mod engine;
 mod ffi;
 mod host;
+mod param_methods;
 mod request;
 mod store;
 mod wsgi;
@@ -82,5 +83,6 @@ fn _engine(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<engine::PyEngine>()?;
     m.add_class::<wsgi::WsgiCore>()?;
     m.add_class::<request::RequestCore>()?;
+    param_methods::install(m.py())?;
     Ok(())
 }

@@ -230,7 +230,7 @@ impl RequestCore {
         Ok(made)
     }
 
-    fn lookup(
+    pub(crate) fn lookup(
         &mut self,
         py: Python<'_>,
         post: bool,
@@ -444,26 +444,6 @@ impl RequestCore {
     #[setter]
     fn set_post_params(&mut self, value: PyObject) {
         self.post_params = Some(value);
-    }
-
-    #[pyo3(signature = (name, default=None))]
-    fn get_param(
-        &mut self,
-        py: Python<'_>,
-        name: &Bound<'_, PyAny>,
-        default: Option<PyObject>,
-    ) -> PyResult<PyObject> {
-        self.lookup(py, false, name, default)
-    }
-
-    #[pyo3(signature = (name, default=None))]
-    fn post_param(
-        &mut self,
-        py: Python<'_>,
-        name: &Bound<'_, PyAny>,
-        default: Option<PyObject>,
-    ) -> PyResult<PyObject> {
-        self.lookup(py, true, name, default)
     }
 }
 
