@@ -8,7 +8,7 @@
 //! one, on strings and lists made anew, cost more than everything else the adapter call did.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use oauth2_engine::Client;
 use pyo3::intern;
@@ -16,24 +16,15 @@ use pyo3::prelude::*;
 use pyo3::sync::GILOnceCell;
 use pyo3::types::{PyDict, PyList, PyType};
 
-/// A client's `__dict__` as `Client.__init__` makes it (`_redirect_uri` unset), and the lists
-/// in it, which every copy replaces with its own.
+/// A client's `__dict__` as `Client.__init__` makes it (`_redirect_uri` unset), the same with
+/// the first redirect URI chosen (what the authorization request of a client with one URI
+/// chooses), and the lists in them, which every copy replaces with its own.
 struct Template {
     dict: Py<PyDict>,
+    first_chosen: Option<Py<PyDict>>,
     redirect_uris: Py<PyList>,
     grants: Option<Py<PyList>>,
     response_types: Option<Py<PyList>>,
-}
-
-impl Template {
-    fn clone_ref(&self, py: Python<'_>) -> Template {
-        Template {
-            dict: self.dict.clone_ref(py),
-            redirect_uris: self.redirect_uris.clone_ref(py),
-            grants: self.grants.as_ref().map(|g| g.clone_ref(py)),
-            response_types: self.response_types.as_ref().map(|r| r.clone_ref(py)),
-        }
-    }
 }
 
 /// The templates of the clients seen lately, by client id, each with the client it was made
@@ -44,7 +35,7 @@ impl Template {
 /// The lock is held only to look up or store entries, never while Python objects are made:
 /// making one can collect garbage, which can run a finalizer, which can switch threads, and
 /// another thread waiting here with the GIL would deadlock.
-type Cache = HashMap<String, (Client, Template), foldhash::fast::RandomState>;
+type Cache = HashMap<String, (Client, Arc<Template>), foldhash::fast::RandomState>;
 static CACHE: Mutex<Option<Cache>> = Mutex::new(None);
 const MAX_CLIENTS: usize = 256;
 
@@ -79,26 +70,35 @@ fn make(py: Python<'_>, c: &Client) -> PyResult<Template> {
     dict.set_item(intern!(py, "secret"), c.client_secret.as_deref())?;
     dict.set_item(intern!(py, "redirect_uris"), &redirect_uris)?;
     dict.set_item(intern!(py, "_redirect_uri"), py.None())?;
+    let first_chosen = match redirect_uris.iter().next() {
+        Some(first) => {
+            let d = dict.copy()?;
+            d.set_item(intern!(py, "_redirect_uri"), first)?;
+            Some(d.unbind())
+        }
+        None => None,
+    };
     Ok(Template {
         dict: dict.unbind(),
+        first_chosen,
         redirect_uris: redirect_uris.unbind(),
         grants,
         response_types,
     })
 }
 
-/// The template of `c`, made now if the cache has none for it.
-fn template(py: Python<'_>, c: &Client) -> PyResult<Template> {
+/// The template of `c`, made now if the cache has none for it. (Shared by `Arc`: taking it out
+/// of the cache costs no reference count of the Python objects in it.)
+fn template(py: Python<'_>, c: &Client) -> PyResult<Arc<Template>> {
     let cached = lock()
         .as_ref()
         .and_then(|m| m.get(&c.client_id))
         .filter(|(of, _)| of == c)
-        .map(|(_, t)| t.clone_ref(py));
+        .map(|(_, t)| t.clone());
     if let Some(t) = cached {
         return Ok(t);
     }
-    let made = make(py, c)?;
-    let kept = made.clone_ref(py);
+    let made = Arc::new(make(py, c)?);
     // Entries replaced or dropped here are released after the lock (a release is a decref).
     let (_old, _cleared) = {
         let mut guard = lock();
@@ -108,7 +108,10 @@ fn template(py: Python<'_>, c: &Client) -> PyResult<Template> {
         } else {
             None
         };
-        (map.insert(c.client_id.clone(), (c.clone(), kept)), cleared)
+        (
+            map.insert(c.client_id.clone(), (c.clone(), made.clone())),
+            cleared,
+        )
     };
     Ok(made)
 }
@@ -170,18 +173,26 @@ pub(crate) fn client<'py>(
     static CLIENT: GILOnceCell<Py<PyType>> = GILOnceCell::new();
     let cls = CLIENT.import(py, "oauth2.datatype", "Client")?;
     let t = template(py, c)?;
-    let dict = t.dict.bind(py).copy()?;
+    // The chosen URI is the registered one's string (the list copies hold the same object).
+    let chosen = redirect_uri.and_then(|u| c.redirect_uris.iter().position(|r| r == u));
+    let dict = match (chosen, &t.first_chosen) {
+        (Some(0), Some(first)) => first.bind(py).copy()?,
+        (Some(i), _) => {
+            let d = t.dict.bind(py).copy()?;
+            d.set_item(
+                intern!(py, "_redirect_uri"),
+                t.redirect_uris.bind(py).get_item(i)?,
+            )?;
+            d
+        }
+        (None, _) => t.dict.bind(py).copy()?,
+    };
     if let Some(g) = &t.grants {
         dict.set_item(intern!(py, "authorized_grants"), copy(py, g))?;
     }
     if let Some(r) = &t.response_types {
         dict.set_item(intern!(py, "authorized_response_types"), copy(py, r))?;
     }
-    let redirect_uris = copy(py, &t.redirect_uris);
-    // The chosen URI is the registered one's string (the list holds the same text).
-    if let Some(i) = redirect_uri.and_then(|u| c.redirect_uris.iter().position(|r| r == u)) {
-        dict.set_item(intern!(py, "_redirect_uri"), redirect_uris.get_item(i)?)?;
-    }
-    dict.set_item(intern!(py, "redirect_uris"), redirect_uris)?;
+    dict.set_item(intern!(py, "redirect_uris"), copy(py, &t.redirect_uris))?;
     instance_with_dict(cls, &dict)
 }

@@ -560,23 +560,33 @@ impl PySite {
         Ok(n)
     }
 
-    /// `adapter.authenticate(request, environ, scopes, client)` (as many of them as it takes):
-    /// `None` when it raised `UserNotAuthenticated`.
+    /// `adapter.authenticate(request, environ, scopes, client)` (as many of them as it takes,
+    /// the ones it does not take not made): `None` when it raised `UserNotAuthenticated`.
+    #[allow(clippy::too_many_arguments)]
     fn call_authenticate<'py>(
         &self,
         support: &Bound<'py, PyAny>,
         request: Bound<'py, PyAny>,
         environ: Bound<'py, PyAny>,
         scopes: &[String],
-        client: Bound<'py, PyAny>,
+        client: &Client,
+        redirect_uri: Option<&str>,
     ) -> PyResult<Option<(Converted, Converted)>> {
         let py = support.py();
         let adapter = self.adapter.bind(py);
-        let n = self.authenticate_arity(support, adapter)?;
-        let scopes = PyList::new(py, scopes)?.into_any();
+        let n = self
+            .authenticate_arity(support, adapter)?
+            .map_or(4, |n| n.min(4));
+        let scopes = match n {
+            3.. => PyList::new(py, scopes)?.into_any(),
+            _ => py.None().into_bound(py),
+        };
+        let client = match n {
+            4 => client::client(py, client, redirect_uri)?,
+            _ => py.None().into_bound(py),
+        };
         let all = [&request, &environ, &scopes, &client];
-        let args = &all[..n.map_or(all.len(), |n| n.min(all.len()))];
-        match ffi::call_method(adapter, intern!(py, "authenticate"), args) {
+        match ffi::call_method(adapter, intern!(py, "authenticate"), &all[..n]) {
             Ok(out) => authenticated(support, out).map(Some),
             Err(e) if e.is_instance(py, request::user_not_authenticated(py)?) => Ok(None),
             Err(e) => Err(e),
@@ -598,9 +608,9 @@ impl SiteAdapter for PySite {
     }
 
     fn authenticate(&self, consent: &Consent<'_>) -> Result<Authentication, HostError> {
-        let out = self.with_request(consent.request.context, |py, s, req, env| {
-            let client = client::client(py, consent.client, Some(consent.redirect_uri))?;
-            self.call_authenticate(s, req, env, consent.scopes, client)
+        let out = self.with_request(consent.request.context, |_, s, req, env| {
+            let uri = Some(consent.redirect_uri);
+            self.call_authenticate(s, req, env, consent.scopes, consent.client, uri)
         })?;
         authentication(out)
     }
@@ -634,9 +644,8 @@ impl SiteAdapter for PySite {
         &self,
         login: &PasswordLogin<'_>,
     ) -> Result<Authentication, HostError> {
-        let out = self.with_request(login.request.context, |py, s, req, env| {
-            let client = client::client(py, login.client, None)?;
-            self.call_authenticate(s, req, env, login.scopes, client)
+        let out = self.with_request(login.request.context, |_, s, req, env| {
+            self.call_authenticate(s, req, env, login.scopes, login.client, None)
         })?;
         authentication(out)
     }
