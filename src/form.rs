@@ -300,12 +300,22 @@ fn tail_word(raw: &[u8], r: usize) -> u64 {
     }
 }
 
-/// [`decode_coded`] of input too long for the stack: the runs between encodings are copied
-/// whole.
+/// [`decode_coded`] of input too long for the stack.
 fn decode_long(raw: &[u8]) -> Result<String, OAuthError> {
+    String::from_utf8(unescape(raw).into_owned()).map_err(|_| not_utf8())
+}
+
+/// The bytes `raw` stands for: `+` is a space, `%XX` (two hex digits) that byte, anything else
+/// itself (a `%` without two digits stays literal). Borrowed when nothing needs decoding; the
+/// runs between encodings are copied whole. The UTF-8 check is the caller's: the engine refuses
+/// what is not, python-oauth2's reading replaces it.
+pub fn unescape(raw: &[u8]) -> Cow<'_, [u8]> {
+    let mut i = find_any(raw, 0, [b'+', b'%']);
+    if i == raw.len() {
+        return Cow::Borrowed(raw);
+    }
     let mut out = Vec::with_capacity(raw.len());
     let mut run = 0;
-    let mut i = find_any(raw, 0, [b'+', b'%']);
     while i < raw.len() {
         out.extend_from_slice(&raw[run..i]);
         let (byte, len) = decoded_at(raw, i);
@@ -314,7 +324,7 @@ fn decode_long(raw: &[u8]) -> Result<String, OAuthError> {
         i = find_any(raw, run, [b'+', b'%']);
     }
     out.extend_from_slice(&raw[run..]);
-    String::from_utf8(out).map_err(|_| not_utf8())
+    Cow::Owned(out)
 }
 
 /// Appends `value` percent-encoded for a query or fragment component: RFC 3986 unreserved

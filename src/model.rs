@@ -248,3 +248,14 @@ pub enum Lookup<T> {
     /// Never issued, expired and purged, or revoked.
     Missing,
 }
+
+impl<T> Lookup<T> {
+    /// The same outcome with the found value passed through `f`.
+    pub fn map<U>(self, f: impl FnOnce(T) -> U) -> Lookup<U> {
+        match self {
+            Lookup::Found(t) => Lookup::Found(f(t)),
+            Lookup::Used { family } => Lookup::Used { family },
+            Lookup::Missing => Lookup::Missing,
+        }
+    }
+}

@@ -98,6 +98,9 @@ pub(crate) fn base64url<const N: usize>(bytes: &[u8; N]) -> String {
         .to_owned()
 }
 
+/// Lowercase hexadecimal digits, for the UUID4 and hex formats.
+const HEX: &[u8; 16] = b"0123456789abcdef";
+
 /// A random (version 4) UUID in its hyphenated lowercase form.
 pub fn uuid4() -> String {
     let mut bytes = [0u8; 16];
@@ -109,7 +112,6 @@ pub fn uuid4() -> String {
 /// bits to `10`, then 8-4-4-4-12 lowercase hex digits. Written into a stack buffer and copied
 /// out once, which costs a third of formatting through the uuid crate.
 fn uuid4_text(mut bytes: [u8; 16]) -> String {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
     bytes[6] = (bytes[6] & 0x0f) | 0x40;
     bytes[8] = (bytes[8] & 0x3f) | 0x80;
     // Where each byte's two digits go; the hyphens stay where they are.
@@ -125,7 +127,6 @@ fn uuid4_text(mut bytes: [u8; 16]) -> String {
 
 /// `length` lowercase hex characters of randomness (at most 128).
 pub fn hex_token(length: usize) -> String {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
     let length = length.min(128);
     let mut bytes = [0u8; 64];
     rand::thread_rng().fill_bytes(&mut bytes[..length.div_ceil(2)]);

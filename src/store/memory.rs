@@ -568,33 +568,26 @@ impl MemoryStore {
         let Some(entry) = shard.get_mut(refresh_token) else {
             return Lookup::Missing;
         };
-        let taken = match entry {
-            RefreshEntry::Used(tomb) => {
-                return Lookup::Used {
-                    family: String::from(&*tomb.family),
-                }
-            }
-            RefreshEntry::Live(r) if self.is_revoked(&r.family) => {
-                shard.remove(refresh_token);
-                return Lookup::Missing;
-            }
-            RefreshEntry::Live(r) => {
-                let until = r
-                    .refresh_expires_at
-                    .unwrap_or_else(|| self.clock.now() + TOMBSTONE_SECS);
-                let tomb = RefreshEntry::Used(Box::new(Tomb {
-                    family: r.family.clone(),
-                    until,
-                }));
-                std::mem::replace(entry, tomb)
-            }
-        };
-        shard.reschedule(refresh_token);
-        match taken {
-            RefreshEntry::Live(r) => Lookup::Found(r),
+        match entry {
             RefreshEntry::Used(tomb) => Lookup::Used {
                 family: String::from(&*tomb.family),
             },
+            RefreshEntry::Live(r) if self.is_revoked(&r.family) => {
+                shard.remove(refresh_token);
+                Lookup::Missing
+            }
+            RefreshEntry::Live(r) => {
+                let record = r.clone();
+                let until = record
+                    .refresh_expires_at
+                    .unwrap_or_else(|| self.clock.now() + TOMBSTONE_SECS);
+                *entry = RefreshEntry::Used(Box::new(Tomb {
+                    family: record.family.clone(),
+                    until,
+                }));
+                shard.reschedule(refresh_token);
+                Lookup::Found(record)
+            }
         }
     }
 
@@ -720,11 +713,7 @@ impl TokenStore for MemoryStore {
         refresh_token: &str,
         _ctx: Ctx<'_>,
     ) -> Result<Lookup<AccessToken>, HostError> {
-        Ok(match self.take_refresh(refresh_token) {
-            Lookup::Found(r) => Lookup::Found(r.to_model()),
-            Lookup::Used { family } => Lookup::Used { family },
-            Lookup::Missing => Lookup::Missing,
-        })
+        Ok(self.take_refresh(refresh_token).map(|r| r.to_model()))
     }
 
     fn use_refresh_token(
@@ -732,11 +721,7 @@ impl TokenStore for MemoryStore {
         refresh_token: &str,
         _ctx: Ctx<'_>,
     ) -> Result<Lookup<()>, HostError> {
-        Ok(match self.take_refresh(refresh_token) {
-            Lookup::Found(_) => Lookup::Found(()),
-            Lookup::Used { family } => Lookup::Used { family },
-            Lookup::Missing => Lookup::Missing,
-        })
+        Ok(self.take_refresh(refresh_token).map(|_| ()))
     }
 
     fn fetch_existing_token_of_user(

@@ -82,11 +82,7 @@ pub trait TokenStore: Send + Sync {
         refresh_token: &str,
         ctx: Ctx<'_>,
     ) -> Result<Lookup<()>, HostError> {
-        Ok(match self.consume_refresh_token(refresh_token, ctx)? {
-            Lookup::Found(_) => Lookup::Found(()),
-            Lookup::Used { family } => Lookup::Used { family },
-            Lookup::Missing => Lookup::Missing,
-        })
+        Ok(self.consume_refresh_token(refresh_token, ctx)?.map(|_| ()))
     }
     /// The newest token of this user for this client and grant (for unique tokens).
     fn fetch_existing_token_of_user(

@@ -15,7 +15,7 @@ use pyo3::prelude::*;
 use pyo3::sync::GILOnceCell;
 use pyo3::types::{PyBool, PyBytes, PyDict, PyString, PyTuple, PyType};
 
-use oauth2_engine::form::hex_val as hex;
+use oauth2_engine::form::unescape;
 
 use crate::ffi::utf8;
 
@@ -24,38 +24,12 @@ const FORM: &str = "application/x-www-form-urlencoded";
 /// `urllib.parse.unquote_plus` with its defaults: `+` is a space, `%XX` (two hex digits) a byte,
 /// anything else as it is, and the bytes read as UTF-8 with errors replaced.
 pub(crate) fn unquote_plus(raw: &str) -> Cow<'_, str> {
-    let b = raw.as_bytes();
-    if !b.iter().any(|&c| c == b'+' || c == b'%') {
-        return Cow::Borrowed(raw);
-    }
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        match b[i] {
-            b'+' => {
-                out.push(b' ');
-                i += 1;
-            }
-            b'%' => {
-                if i + 2 < b.len() {
-                    if let (Some(h), Some(l)) = (hex(b[i + 1]), hex(b[i + 2])) {
-                        out.push(h << 4 | l);
-                        i += 3;
-                        continue;
-                    }
-                }
-                out.push(b'%');
-                i += 1;
-            }
-            c => {
-                out.push(c);
-                i += 1;
-            }
-        }
-    }
-    match String::from_utf8(out) {
-        Ok(s) => Cow::Owned(s),
-        Err(e) => Cow::Owned(String::from_utf8_lossy(e.as_bytes()).into_owned()),
+    match unescape(raw.as_bytes()) {
+        Cow::Borrowed(_) => Cow::Borrowed(raw),
+        Cow::Owned(bytes) => Cow::Owned(match String::from_utf8(bytes) {
+            Ok(s) => s,
+            Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
+        }),
     }
 }
 
