@@ -34,41 +34,51 @@ impl JsonObject {
         }
     }
 
-    /// The separator, the key and the colon; for the usual key, one store.
-    fn key(&mut self, key: &str) {
+    /// The separator, the key and the colon. Keys are the engine's own names (hence
+    /// `'static`), which never need escaping (checked in debug builds), so they are copied as
+    /// they are: for a key of up to sixteen bytes, with one store.
+    fn key(&mut self, key: &'static str) {
+        debug_assert!(
+            plain_prefix(key.as_bytes()) == key.len() && key.is_ascii(),
+            "JSON key {key:?} needs escaping"
+        );
         let (sep, colon) = match self.style {
             WireStyle::Compact => (",", ":"),
             WireStyle::Python => (", ", ": "),
         };
         let sep = if self.empty { "" } else { sep };
         self.empty = false;
-        if !push_short(&mut self.buf, sep, key, colon, self.style) {
+        if key.len() <= 16 {
+            push_block(&mut self.buf, sep, load16(key.as_bytes()), key.len(), colon);
+        } else {
             self.buf.push_str(sep);
-            write_string(&mut self.buf, key, self.style);
+            self.buf.push('"');
+            self.buf.push_str(key);
+            self.buf.push('"');
             self.buf.push_str(colon);
         }
     }
 
-    pub fn str(&mut self, key: &str, value: &str) -> &mut Self {
+    pub fn str(&mut self, key: &'static str, value: &str) -> &mut Self {
         self.key(key);
         write_string(&mut self.buf, value, self.style);
         self
     }
 
-    pub fn int(&mut self, key: &str, value: i64) -> &mut Self {
+    pub fn int(&mut self, key: &'static str, value: i64) -> &mut Self {
         self.key(key);
         write_int(&mut self.buf, value);
         self
     }
 
-    pub fn bool(&mut self, key: &str, value: bool) -> &mut Self {
+    pub fn bool(&mut self, key: &'static str, value: bool) -> &mut Self {
         self.key(key);
         self.buf.push_str(if value { "true" } else { "false" });
         self
     }
 
     /// `value` is already valid JSON (an array or object built elsewhere).
-    pub fn raw(&mut self, key: &str, value: &str) -> &mut Self {
+    pub fn raw(&mut self, key: &'static str, value: &str) -> &mut Self {
         self.key(key);
         self.buf.push_str(value);
         self
@@ -289,7 +299,7 @@ fn escapes16_portable(lo: u64, hi: u64) -> u32 {
 
 /// Writes `s` as a JSON string literal.
 pub fn write_string(out: &mut String, s: &str, style: WireStyle) {
-    if push_short(out, "", s, "", style) {
+    if push_short(out, s, style) {
         return;
     }
     let plain = plain_prefix(s.as_bytes());
@@ -308,11 +318,10 @@ pub fn write_string(out: &mut String, s: &str, style: WireStyle) {
     out.push('"');
 }
 
-/// Appends `pre`, `s` as a JSON string and `post` (each of those two at most two bytes) with one
-/// fixed-size store, when `s` has at most sixteen bytes and nothing to escape (nor, in the
-/// Python style, anything beyond ASCII): the shape of nearly every key and many values. Returns
-/// false, having written nothing, for any other `s`.
-fn push_short(out: &mut String, pre: &str, s: &str, post: &str, style: WireStyle) -> bool {
+/// Appends `s` as a JSON string with one fixed-size store, when it has at most sixteen bytes and
+/// nothing to escape (nor, in the Python style, anything beyond ASCII): the shape of many
+/// values. Returns false, having written nothing, for any other `s`.
+fn push_short(out: &mut String, s: &str, style: WireStyle) -> bool {
     let bytes = s.as_bytes();
     if bytes.len() > 16 {
         return false;
@@ -321,6 +330,16 @@ fn push_short(out: &mut String, pre: &str, s: &str, post: &str, style: WireStyle
     if escapes16(lo, hi) != 0 || (style == WireStyle::Python && (lo | hi) & HIGH != 0) {
         return false;
     }
+    push_block(out, "", (lo, hi), bytes.len(), "");
+    true
+}
+
+/// Appends `pre`, a string `s` in quotes and `post` with one fixed-size store: `s` is given as
+/// the `len` (at most sixteen) bytes of a whole `str` loaded by [`load16`], with nothing to
+/// escape; `pre` and `post` are ASCII of at most two bytes.
+#[inline(always)]
+fn push_block(out: &mut String, pre: &str, (lo, hi): (u64, u64), len: usize, post: &str) {
+    debug_assert!(len <= 16 && pre.len() <= 2 && post.len() <= 2);
     let mut block = [b' '; 24];
     let mut k = 0;
     for &c in pre.as_bytes() {
@@ -330,21 +349,21 @@ fn push_short(out: &mut String, pre: &str, s: &str, post: &str, style: WireStyle
     block[k] = b'"';
     block[k + 1..k + 9].copy_from_slice(&lo.to_le_bytes());
     block[k + 9..k + 17].copy_from_slice(&hi.to_le_bytes());
-    k += 1 + bytes.len();
+    k += 1 + len;
     block[k] = b'"';
     k += 1;
     for &c in post.as_bytes() {
         block[k] = c;
         k += 1;
     }
-    // SAFETY: the block is `pre`, a quote, all of `s`, a quote, `post` and then spaces: ASCII
-    // around the whole of a `str`, so valid UTF-8 as a whole and up to `k`. The string holds the
-    // block and then is cut right after `post`; it is valid text at every step.
+    // SAFETY: the block is `pre`, a quote, all of `s` (the bytes of a whole `str`), a quote,
+    // `post` and then spaces: ASCII around a whole string, so valid UTF-8 as a whole and up to
+    // `k`. The string holds the block and then is cut right after `post`; it is valid text at
+    // every step.
     let v = unsafe { out.as_mut_vec() };
     let old = v.len();
     v.extend_from_slice(&block);
     v.truncate(old + k);
-    true
 }
 
 /// Appends `s`, which starts with a byte to escape, escaped under compact rules.
