@@ -30,6 +30,8 @@ fn wall_seconds() -> i64 {
     };
     // SAFETY: `ts` is a valid, writable timespec; the call writes nothing else.
     if unsafe { libc::clock_gettime(libc::CLOCK_REALTIME_COARSE, &mut ts) } == 0 {
+        // time_t is 32 bits wide on some 32-bit targets.
+        #[allow(clippy::useless_conversion)]
         return i64::from(ts.tv_sec);
     }
     precise_seconds()
