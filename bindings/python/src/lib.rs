@@ -17,8 +17,9 @@ use pyo3::prelude::*;
 /// The Rust side of the module allocates with mimalloc (see Cargo.toml for why); memory handed
 /// to or from Python always goes through Python's own allocator functions, so the two never mix.
 #[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static ALLOCATOR: alloc::MiMalloc = alloc::MiMalloc;
 
+mod alloc;
 mod client;
 mod engine;
 mod ffi;
