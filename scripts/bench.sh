@@ -94,13 +94,16 @@ elif [ ! -f "$ours_source/bindings/python/pyproject.toml" ]; then
 EOF
   exit 1
 else
-  # Our wheel, built from the sources (release profile), installed into a venv of its own.
+  # Our wheel, built from the sources with the profile its pyproject.toml names (older
+  # checkouts name none: release), installed into a venv of its own.
   venv ours $SERVERS_REQ
   wheels="$VENVS/wheels"
   rm -rf "$wheels"
-  say "building our wheel from $ours_source/bindings/python (maturin, release)"
+  profile=(--release)
+  grep -q '^profile = ' "$ours_source/bindings/python/pyproject.toml" && profile=()
+  say "building our wheel from $ours_source/bindings/python (maturin, ${profile[*]:-pyproject profile})"
   CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$ours_source/target}" \
-    "$VENVS/tools/bin/maturin" build --release --quiet \
+    "$VENVS/tools/bin/maturin" build "${profile[@]}" --quiet \
     -m "$ours_source/bindings/python/Cargo.toml" -i "$VENVS/ours/bin/python" -o "$wheels" >&2
   "$VENVS/ours/bin/pip" install -q --disable-pip-version-check --force-reinstall --no-deps \
     "$wheels"/*.whl

@@ -20,7 +20,8 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
 export CARGO_BUILD_JOBS="${CARGO_BUILD_JOBS:-2}"
 WHEELS="$ROOT/target/wheels"
 rm -f "$WHEELS"/oauth2_engine-*.whl
-(cd bindings/python && "$VENV/bin/maturin" build --release --quiet --out "$WHEELS" \
+# The profile is the one pyproject.toml names for the wheel (fat LTO, see Cargo.toml).
+(cd bindings/python && "$VENV/bin/maturin" build --profile wheel --quiet --out "$WHEELS" \
     --interpreter "$VENV/bin/python")
 WHEEL="$(ls -t "$WHEELS"/oauth2_engine-*.whl | head -n1)"
 "$VENV/bin/python" -m pip install --quiet --force-reinstall --no-deps "$WHEEL"
