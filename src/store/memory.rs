@@ -103,16 +103,10 @@ impl<V: Deadline> Shard<V> {
         self.map.insert(key, value)
     }
 
-    /// Queues `key` again after its entry's deadline changed.
-    fn reschedule(&mut self, key: &str) {
-        if let Some((k, v)) = self.map.get_key_value(key) {
-            if let Some(d) = v.deadline() {
-                self.queue.push(Due {
-                    deadline: d,
-                    key: k.clone(),
-                });
-            }
-        }
+    /// Queues `key` again after its entry's deadline changed to `deadline` (the entry queued
+    /// before is skipped when its old deadline comes).
+    fn reschedule(&mut self, key: Arc<str>, deadline: i64) {
+        self.queue.push(Due { deadline, key });
     }
 
     /// Removes up to `limit` entries whose deadline is at or before `now`; returns them.
@@ -585,7 +579,10 @@ impl MemoryStore {
                     family: record.family.clone(),
                     until,
                 }));
-                shard.reschedule(refresh_token);
+                // The record's refresh token is the map's key (one shared string).
+                if let Some(key) = &record.refresh_token {
+                    shard.reschedule(key.clone(), until);
+                }
                 Lookup::Found(record)
             }
         }
@@ -790,7 +787,7 @@ mod tests {
         assert!(!shard.contains_key("d"));
         // A deadline moved later is honoured: the stale heap entry is skipped.
         shard.map.insert(Arc::from("a"), At(Some(100)));
-        shard.reschedule("a");
+        shard.reschedule(Arc::from("a"), 100);
         assert!(shard.expire(50, 10).is_empty());
         assert_eq!(shard.expire(100, 10).len(), 1);
         assert!(shard.contains_key("c"), "no deadline, never expired");
