@@ -428,7 +428,8 @@ pub(crate) fn default_request_class(py: Python<'_>) -> PyResult<&Bound<'_, PyTyp
 }
 
 /// The environ values a request object is made of, as the WSGI glue read them (`None`: not in
-/// the environ), so that making the object does not look them up again.
+/// the environ, or, for the query string, not read), so that making the object does not look
+/// them up again.
 pub(crate) struct EnvRead {
     pub method: Option<Py<PyAny>>,
     pub path: Option<Py<PyAny>>,
@@ -482,7 +483,13 @@ pub(crate) fn wsgi_request<'py>(
         Some(b) if post => b.clone().into_any().unbind(),
         _ => PyBytes::new(py, b"").into_any().unbind(),
     };
-    let query = or(&read.query, empty);
+    // The glue does not read the query string of a token request: look it up now.
+    let query = match &read.query {
+        Some(q) => q.clone_ref(py),
+        None => env
+            .get_item(intern!(py, "QUERY_STRING"))?
+            .map_or_else(|| empty.clone().into_any().unbind(), Bound::unbind),
+    };
     let core = RequestCore {
         method: Some(method),
         path: Some(or(&read.path, empty)),

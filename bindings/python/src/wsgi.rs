@@ -219,10 +219,20 @@ impl WsgiCore {
         }
         let method_obj = env_get(env, intern!(py, "REQUEST_METHOD"))?;
         let method = str_text(&method_obj).unwrap_or_default();
-        let query_obj = env_get(env, intern!(py, "QUERY_STRING"))?;
+        // Each endpoint's own reads only: the token endpoint never looks at the query string
+        // (a request object made later reads it from the environ), and only it authenticates
+        // clients by the Authorization header.
+        let token_endpoint = *path == *eng.token_path;
+        let query_obj = match token_endpoint {
+            false => env_get(env, intern!(py, "QUERY_STRING"))?,
+            true => None,
+        };
         let query = str_text(&query_obj).unwrap_or_default();
         let ct_obj = env_get(env, intern!(py, "CONTENT_TYPE"))?;
-        let auth_obj = env_get(env, intern!(py, "HTTP_AUTHORIZATION"))?;
+        let auth_obj = match token_endpoint {
+            true => env_get(env, intern!(py, "HTTP_AUTHORIZATION"))?,
+            false => None,
+        };
         let length = str_text(&env_get(env, intern!(py, "CONTENT_LENGTH"))?)
             .and_then(|l| l.trim().parse::<usize>().ok())
             .unwrap_or(0);

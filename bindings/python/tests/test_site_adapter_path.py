@@ -362,6 +362,20 @@ def test_the_password_adapter_gets_a_fresh_client_and_request_each_time(serve):
     assert e1 == {} and type(scopes1) is list and scopes1 == scopes2 and scopes1 is not scopes2
 
 
+def test_the_password_adapter_reads_the_query_string_of_a_token_request(serve):
+    # The WSGI glue does not read QUERY_STRING for the token endpoint (the engine never looks
+    # at it there); the request object handed to the adapter reads it from the environ.
+    adapter = Recording()
+    app, _ = _password_app(adapter)
+    s = serve("wsgiref", app=app)
+    assert s.post("/token?x=7&y=a+b", data=PASSWORD).status_code == 200
+    assert s.post("/token", data=PASSWORD).status_code == 200
+    (with_query, _, _, _), (without, _, _, _) = adapter.seen[-2:]
+    assert with_query.query_string == "x=7&y=a+b"
+    assert with_query.get_param("x") == "7" and with_query.get_param("y") == "a b"
+    assert without.query_string == "" and without.get_param("x") is None
+
+
 def _native_and_python(raw_body, query=""):
     """The same request made by the engine's path (``Request(env)``) and parsed by parse_qs."""
     return (oauth2.web.wsgi.Request(_environ("POST", query=query, body=raw_body)),
