@@ -26,6 +26,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 
 use foldhash::fast::RandomState;
+use hashbrown::HashTable;
 use serde_json::Value;
 
 use super::{ClientStore, CodeStore, TokenStore};
@@ -57,10 +58,21 @@ trait Deadline {
 
 /// One shard: the entries, and a heap of (deadline, key) with the earliest on top. A key may be
 /// in the heap more than once (its deadline changed); only the entry's current deadline counts.
-/// The heap shares the key's allocation with the map.
+/// The heap shares the key's allocation with the table.
+///
+/// Each entry keeps its key's hash, so that growing the table rehashes from the entries alone:
+/// a map keyed by the strings themselves would read every key string again on each resize, a
+/// cache miss apiece once the store is large (a separate allocation each).
 struct Shard<V> {
-    map: Map<Arc<str>, V>,
+    table: HashTable<Slot<V>>,
+    hasher: RandomState,
     queue: BinaryHeap<Due>,
+}
+
+struct Slot<V> {
+    hash: u64,
+    key: Arc<str>,
+    value: V,
 }
 
 /// An entry of a shard's expiry heap, ordered by deadline alone, the earliest greatest (the heap
@@ -91,8 +103,65 @@ impl PartialEq for Due {
 
 impl Eq for Due {}
 
+impl<V> Shard<V> {
+    fn new() -> Self {
+        Shard {
+            table: HashTable::new(),
+            hasher: RandomState::default(),
+            queue: BinaryHeap::new(),
+        }
+    }
+
+    fn hash(&self, key: &str) -> u64 {
+        self.hasher.hash_one(key)
+    }
+
+    fn get(&self, key: &str) -> Option<&V> {
+        let hash = self.hash(key);
+        let slot = self
+            .table
+            .find(hash, |s| s.hash == hash && *s.key == *key)?;
+        Some(&slot.value)
+    }
+
+    fn get_mut(&mut self, key: &str) -> Option<&mut V> {
+        let hash = self.hash(key);
+        let slot = self
+            .table
+            .find_mut(hash, |s| s.hash == hash && *s.key == *key)?;
+        Some(&mut slot.value)
+    }
+
+    #[cfg(test)]
+    fn contains_key(&self, key: &str) -> bool {
+        self.get(key).is_some()
+    }
+
+    fn remove(&mut self, key: &str) -> Option<V> {
+        let hash = self.hash(key);
+        let entry = self
+            .table
+            .find_entry(hash, |s| s.hash == hash && *s.key == *key)
+            .ok()?;
+        Some(entry.remove().0.value)
+    }
+
+    fn len(&self) -> usize {
+        self.table.len()
+    }
+
+    #[cfg(test)]
+    fn get_key_value(&self, key: &str) -> Option<(&Arc<str>, &V)> {
+        let hash = self.hash(key);
+        let slot = self
+            .table
+            .find(hash, |s| s.hash == hash && *s.key == *key)?;
+        Some((&slot.key, &slot.value))
+    }
+}
+
 impl<V: Deadline> Shard<V> {
-    /// Inserts `value` under `key`; returns the entry it replaced.
+    /// Inserts `value` under `key`; returns the entry it replaced (whose key stays).
     fn insert(&mut self, key: Arc<str>, value: V) -> Option<V> {
         if let Some(d) = value.deadline() {
             self.queue.push(Due {
@@ -100,7 +169,18 @@ impl<V: Deadline> Shard<V> {
                 key: key.clone(),
             });
         }
-        self.map.insert(key, value)
+        let hash = self.hash(&key);
+        match self
+            .table
+            .find_mut(hash, |s| s.hash == hash && *s.key == *key)
+        {
+            Some(slot) => Some(std::mem::replace(&mut slot.value, value)),
+            None => {
+                self.table
+                    .insert_unique(hash, Slot { hash, key, value }, |s| s.hash);
+                None
+            }
+        }
     }
 
     /// Queues `key` again after its entry's deadline changed to `deadline` (the entry queued
@@ -121,30 +201,16 @@ impl<V: Deadline> Shard<V> {
                 break;
             };
             let due = self
-                .map
-                .get(&*key)
+                .get(&key)
                 .and_then(Deadline::deadline)
                 .is_some_and(|d| d <= now);
             if due {
-                if let Some(v) = self.map.remove(&*key) {
+                if let Some(v) = self.remove(&key) {
                     gone.push(v);
                 }
             }
         }
         gone
-    }
-}
-
-impl<V> std::ops::Deref for Shard<V> {
-    type Target = Map<Arc<str>, V>;
-    fn deref(&self) -> &Self::Target {
-        &self.map
-    }
-}
-
-impl<V> std::ops::DerefMut for Shard<V> {
-    fn deref_mut(&mut self) -> &mut Self::Target {
-        &mut self.map
     }
 }
 
@@ -176,14 +242,7 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 impl<V> Sharded<V> {
     fn new() -> Self {
         Sharded {
-            shards: (0..SHARDS)
-                .map(|_| {
-                    Mutex::new(Shard {
-                        map: Map::default(),
-                        queue: BinaryHeap::new(),
-                    })
-                })
-                .collect(),
+            shards: (0..SHARDS).map(|_| Mutex::new(Shard::new())).collect(),
         }
     }
 
@@ -549,8 +608,8 @@ impl MemoryStore {
     fn forget_indexes(&self, record: &Arc<Record>) {
         if let Some(rt) = &record.refresh_token {
             let mut shard = self.refresh.lock(rt);
-            if matches!(shard.get(&**rt), Some(RefreshEntry::Live(r)) if Arc::ptr_eq(r, record)) {
-                shard.remove(&**rt);
+            if matches!(shard.get(rt), Some(RefreshEntry::Live(r)) if Arc::ptr_eq(r, record)) {
+                shard.remove(rt);
             }
         }
         self.users.forget(record);
@@ -592,10 +651,10 @@ impl MemoryStore {
         {
             let mut shard = self.tokens.lock(&record.token);
             if shard
-                .get(&*record.token)
+                .get(&record.token)
                 .is_some_and(|r| Arc::ptr_eq(r, record))
             {
-                shard.remove(&*record.token);
+                shard.remove(&record.token);
             }
         }
         self.forget_indexes(record);
@@ -769,10 +828,7 @@ mod tests {
 
     #[test]
     fn expire_drops_due_entries_in_deadline_order_within_the_limit() {
-        let mut shard = Shard {
-            map: Map::default(),
-            queue: BinaryHeap::new(),
-        };
+        let mut shard = Shard::new();
         for (k, d) in [
             ("a", Some(30)),
             ("b", Some(10)),
@@ -786,11 +842,36 @@ mod tests {
         assert_eq!(shard.expire(25, 10).len(), 1);
         assert!(!shard.contains_key("d"));
         // A deadline moved later is honoured: the stale heap entry is skipped.
-        shard.map.insert(Arc::from("a"), At(Some(100)));
+        *shard.get_mut("a").unwrap() = At(Some(100));
         shard.reschedule(Arc::from("a"), 100);
         assert!(shard.expire(50, 10).is_empty());
         assert_eq!(shard.expire(100, 10).len(), 1);
         assert!(shard.contains_key("c"), "no deadline, never expired");
+    }
+
+    #[test]
+    fn a_shard_finds_replaces_and_removes_its_keys_across_growth() {
+        let mut shard = Shard::new();
+        let keys: Vec<Arc<str>> = (0..5000).map(|i| Arc::from(format!("key-{i}"))).collect();
+        for (i, k) in keys.iter().enumerate() {
+            assert!(shard.insert(k.clone(), At(Some(i as i64))).is_none());
+        }
+        assert_eq!(shard.len(), keys.len());
+        // Replacing keeps one entry and hands back the old value.
+        assert_eq!(
+            shard.insert(keys[7].clone(), At(None)).map(|a| a.0),
+            Some(Some(7))
+        );
+        assert_eq!(shard.len(), keys.len());
+        for (i, k) in keys.iter().enumerate().step_by(2) {
+            let want = if i == 7 { None } else { Some(i as i64) };
+            assert_eq!(shard.remove(k).map(|a| a.0), Some(want));
+        }
+        for (i, k) in keys.iter().enumerate() {
+            assert_eq!(shard.contains_key(k), i % 2 == 1, "{k}");
+        }
+        assert!(shard.get("key-5000").is_none() && shard.remove("missing").is_none());
+        assert_eq!(shard.len(), keys.len() / 2);
     }
 
     fn record(token: &str, refresh: Option<&str>, user: Option<Value>, exp: i64) -> AccessToken {
