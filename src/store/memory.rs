@@ -116,48 +116,41 @@ impl<V> Shard<V> {
         self.hasher.hash_one(key)
     }
 
-    fn get(&self, key: &str) -> Option<&V> {
+    fn find(&self, key: &str) -> Option<&Slot<V>> {
         let hash = self.hash(key);
-        let slot = self
-            .table
-            .find(hash, |s| s.hash == hash && *s.key == *key)?;
-        Some(&slot.value)
+        self.table.find(hash, is(hash, key))
+    }
+
+    fn get(&self, key: &str) -> Option<&V> {
+        self.find(key).map(|s| &s.value)
     }
 
     fn get_mut(&mut self, key: &str) -> Option<&mut V> {
         let hash = self.hash(key);
-        let slot = self
-            .table
-            .find_mut(hash, |s| s.hash == hash && *s.key == *key)?;
+        let slot = self.table.find_mut(hash, is(hash, key))?;
         Some(&mut slot.value)
     }
 
     #[cfg(test)]
     fn contains_key(&self, key: &str) -> bool {
-        self.get(key).is_some()
+        self.find(key).is_some()
     }
 
     fn remove(&mut self, key: &str) -> Option<V> {
         let hash = self.hash(key);
-        let entry = self
-            .table
-            .find_entry(hash, |s| s.hash == hash && *s.key == *key)
-            .ok()?;
+        let entry = self.table.find_entry(hash, is(hash, key)).ok()?;
         Some(entry.remove().0.value)
     }
 
     fn len(&self) -> usize {
         self.table.len()
     }
+}
 
-    #[cfg(test)]
-    fn get_key_value(&self, key: &str) -> Option<(&Arc<str>, &V)> {
-        let hash = self.hash(key);
-        let slot = self
-            .table
-            .find(hash, |s| s.hash == hash && *s.key == *key)?;
-        Some((&slot.key, &slot.value))
-    }
+/// Whether a slot holds `key`, whose hash is `hash`: the stored hash is compared first, so a
+/// slot of another key is passed over without reading its string.
+fn is<V>(hash: u64, key: &str) -> impl Fn(&Slot<V>) -> bool + '_ {
+    move |s| s.hash == hash && *s.key == *key
 }
 
 impl<V: Deadline> Shard<V> {
@@ -170,10 +163,7 @@ impl<V: Deadline> Shard<V> {
             });
         }
         let hash = self.hash(&key);
-        match self
-            .table
-            .find_mut(hash, |s| s.hash == hash && *s.key == *key)
-        {
+        match self.table.find_mut(hash, is(hash, &key)) {
             Some(slot) => Some(std::mem::replace(&mut slot.value, value)),
             None => {
                 self.table
@@ -906,13 +896,7 @@ mod tests {
             Lookup::Found(t.clone())
         );
         let shared = store.tokens.lock("tok").get("tok").cloned().unwrap();
-        let key = store
-            .tokens
-            .lock("tok")
-            .get_key_value("tok")
-            .unwrap()
-            .0
-            .clone();
+        let key = store.tokens.lock("tok").find("tok").unwrap().key.clone();
         assert!(
             Arc::ptr_eq(&key, &shared.token),
             "map key and record share one string"
