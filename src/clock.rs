@@ -68,3 +68,24 @@ impl Clock for ManualClock {
         self.0.load(Ordering::SeqCst)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_system_clock_agrees_with_the_precise_clock_to_the_second() {
+        // The coarse clock lags by at most a timer tick, so the two can differ by one second
+        // only across a second's boundary.
+        for _ in 0..1000 {
+            let before = precise_seconds();
+            let now = SystemClock.now();
+            let after = precise_seconds();
+            assert!(before - 1 <= now && now <= after, "{before} {now} {after}");
+        }
+        assert!(
+            SystemClock.now() > 1_700_000_000,
+            "epoch seconds of this decade"
+        );
+    }
+}
