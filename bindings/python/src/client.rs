@@ -10,7 +10,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use oauth2_engine::Client;
+use oauth2_engine::{Client, GrantType, ResponseType};
 use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::sync::GILOnceCell;
@@ -43,24 +43,20 @@ fn lock() -> std::sync::MutexGuard<'static, Option<Cache>> {
     CACHE.lock().unwrap_or_else(|p| p.into_inner())
 }
 
-fn names(py: Python<'_>, list: Option<Vec<&'static str>>) -> PyResult<Option<Py<PyList>>> {
-    list.map(|items| PyList::new(py, items).map(Bound::unbind))
+/// The names of a client's grants or response types as a list, `None` for "all of them".
+fn names<T: Copy>(
+    py: Python<'_>,
+    items: Option<&[T]>,
+    name: fn(T) -> &'static str,
+) -> PyResult<Option<Py<PyList>>> {
+    items
+        .map(|items| PyList::new(py, items.iter().map(|t| name(*t))).map(Bound::unbind))
         .transpose()
 }
 
 fn make(py: Python<'_>, c: &Client) -> PyResult<Template> {
-    let grants = names(
-        py,
-        c.grant_types
-            .as_ref()
-            .map(|g| g.iter().map(|t| t.as_str()).collect()),
-    )?;
-    let response_types = names(
-        py,
-        c.response_types
-            .as_ref()
-            .map(|r| r.iter().map(|t| t.as_str()).collect()),
-    )?;
+    let grants = names(py, c.grant_types.as_deref(), GrantType::as_str)?;
+    let response_types = names(py, c.response_types.as_deref(), ResponseType::as_str)?;
     let redirect_uris = PyList::new(py, &c.redirect_uris)?;
     // The attributes `__init__` sets, in its order.
     let dict = PyDict::new(py);

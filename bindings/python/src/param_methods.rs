@@ -99,42 +99,26 @@ unsafe fn param(
     Ok(found.into_ptr())
 }
 
-unsafe fn get_param_impl(
+/// The body of `get_param` (`POST` false) or `post_param` (true), for the trampoline.
+unsafe fn param_impl<const POST: bool>(
     py: Python<'_>,
     slf: *mut ffi::PyObject,
     args: *const *mut ffi::PyObject,
     nargs: ffi::Py_ssize_t,
     kwnames: *mut ffi::PyObject,
 ) -> PyResult<*mut ffi::PyObject> {
-    param(py, "get_param", false, slf, args, nargs, kwnames)
+    let method = if POST { "post_param" } else { "get_param" };
+    param(py, method, POST, slf, args, nargs, kwnames)
 }
 
-unsafe fn post_param_impl(
-    py: Python<'_>,
-    slf: *mut ffi::PyObject,
-    args: *const *mut ffi::PyObject,
-    nargs: ffi::Py_ssize_t,
-    kwnames: *mut ffi::PyObject,
-) -> PyResult<*mut ffi::PyObject> {
-    param(py, "post_param", true, slf, args, nargs, kwnames)
-}
-
-unsafe extern "C" fn get_param(
+/// The C entry point CPython calls for `get_param` (`POST` false) or `post_param` (true).
+unsafe extern "C" fn param_method<const POST: bool>(
     slf: *mut ffi::PyObject,
     args: *const *mut ffi::PyObject,
     nargs: ffi::Py_ssize_t,
     kwnames: *mut ffi::PyObject,
 ) -> *mut ffi::PyObject {
-    pyo3::impl_::trampoline::fastcall_with_keywords(slf, args, nargs, kwnames, get_param_impl)
-}
-
-unsafe extern "C" fn post_param(
-    slf: *mut ffi::PyObject,
-    args: *const *mut ffi::PyObject,
-    nargs: ffi::Py_ssize_t,
-    kwnames: *mut ffi::PyObject,
-) -> *mut ffi::PyObject {
-    pyo3::impl_::trampoline::fastcall_with_keywords(slf, args, nargs, kwnames, post_param_impl)
+    pyo3::impl_::trampoline::fastcall_with_keywords(slf, args, nargs, kwnames, param_impl::<POST>)
 }
 
 /// Puts both methods on `RequestCore` (so on every subclass that does not define its own).
@@ -143,13 +127,13 @@ pub(crate) fn install(py: Python<'_>) -> PyResult<()> {
     let methods: [(&'static CStr, FastWithKeywords, &'static CStr); 2] = [
         (
             c"get_param",
-            get_param,
+            param_method::<false>,
             c"get_param($self, name, default=None)\n--\n\n\
               The first non-blank value of `name` in the query string, or `default`.",
         ),
         (
             c"post_param",
-            post_param,
+            param_method::<true>,
             c"post_param($self, name, default=None)\n--\n\n\
               The first non-blank value of `name` in the form body, or `default`.",
         ),

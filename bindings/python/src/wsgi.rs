@@ -115,14 +115,6 @@ fn set_item(list: &Bound<'_, PyAny>, i: usize, item: Bound<'_, PyAny>) {
     }
 }
 
-/// An environ value, as it is.
-fn env_get<'py>(
-    env: &Bound<'py, PyDict>,
-    key: &Bound<'py, PyString>,
-) -> PyResult<Option<Bound<'py, PyAny>>> {
-    env.get_item(key)
-}
-
 /// The text of an environ value that is a str (the engine reads no other).
 fn str_text<'a>(v: &'a Option<Bound<'_, PyAny>>) -> Option<Cow<'a, str>> {
     v.as_ref()
@@ -207,7 +199,7 @@ impl WsgiCore {
         let env = environ.downcast::<PyDict>()?;
         let (engine, request_class, env_vars) = self.engine(py)?;
         let eng = engine.get();
-        let path_obj = env_get(env, intern!(py, "PATH_INFO"))?;
+        let path_obj = env.get_item(intern!(py, "PATH_INFO"))?;
         let path = str_text(&path_obj).unwrap_or_default();
         if *path != *eng.authorize_path && *path != *eng.token_path {
             // python-oauth2's own 404, before any OAuth processing.
@@ -217,23 +209,23 @@ impl WsgiCore {
             ))?;
             return PyList::new(py, [PyBytes::new(py, b"Not Found")]);
         }
-        let method_obj = env_get(env, intern!(py, "REQUEST_METHOD"))?;
+        let method_obj = env.get_item(intern!(py, "REQUEST_METHOD"))?;
         let method = str_text(&method_obj).unwrap_or_default();
         // Each endpoint's own reads only: the token endpoint never looks at the query string
         // (a request object made later reads it from the environ), and only it authenticates
         // clients by the Authorization header.
         let token_endpoint = *path == *eng.token_path;
         let query_obj = match token_endpoint {
-            false => env_get(env, intern!(py, "QUERY_STRING"))?,
+            false => env.get_item(intern!(py, "QUERY_STRING"))?,
             true => None,
         };
         let query = str_text(&query_obj).unwrap_or_default();
-        let ct_obj = env_get(env, intern!(py, "CONTENT_TYPE"))?;
+        let ct_obj = env.get_item(intern!(py, "CONTENT_TYPE"))?;
         let auth_obj = match token_endpoint {
-            true => env_get(env, intern!(py, "HTTP_AUTHORIZATION"))?,
+            true => env.get_item(intern!(py, "HTTP_AUTHORIZATION"))?,
             false => None,
         };
-        let length = str_text(&env_get(env, intern!(py, "CONTENT_LENGTH"))?)
+        let length = str_text(&env.get_item(intern!(py, "CONTENT_LENGTH"))?)
             .and_then(|l| l.trim().parse::<usize>().ok())
             .unwrap_or(0);
         // Never read more than one byte past the limit: that is enough for the engine to refuse
