@@ -14,7 +14,7 @@ use std::sync::{Arc, Barrier};
 
 use common::{now, Fixture};
 use loaded_store::CStore;
-use oauth2_engine::store::Backend;
+use oauth2_engine::store::{Backend, Carried, RefreshCheck};
 use oauth2_engine::{
     AccessToken, AuthorizationCode, Client, Ctx, GrantType, Lookup, PkceMethod, ResponseType,
     Storage,
@@ -232,6 +232,92 @@ fn refresh_token_is_consumed_once(f: impl Subject) {
         s.tokens.fetch_by_access_token("at-1", NONE).unwrap(),
         Some(t)
     );
+}
+
+/// The refresh grant's one-call lookup and use: the check sees the record, a refused record is
+/// left untouched, a read without `spend` leaves the token usable, and what a spend carries
+/// over comes back exactly.
+fn refresh_token_is_redeemed_after_its_check(f: impl Subject) {
+    let s = store(&f);
+    let t = token("at-1", Some("rt-1"), "fam-1");
+    s.tokens.save_token(&t, NONE).unwrap();
+    let mut seen = Vec::new();
+    let mut refuse = |c: &RefreshCheck<'_>| {
+        seen.push((
+            c.client_id.to_owned(),
+            c.scopes.to_vec(),
+            c.refresh_expires_at,
+        ));
+        false
+    };
+    assert_eq!(
+        s.tokens
+            .redeem_refresh_token("rt-1", true, &mut refuse, NONE)
+            .unwrap(),
+        Lookup::Missing
+    );
+    assert_eq!(
+        seen,
+        [("c1".to_owned(), t.scopes.clone(), t.refresh_expires_at)]
+    );
+    let carried = Carried {
+        grant_type: t.grant_type,
+        data: t.data.clone(),
+        user_id: t.user_id.clone(),
+        family: t.family.clone(),
+    };
+    // Refused, then read without spending: still live both times.
+    let mut accept = |_: &RefreshCheck<'_>| true;
+    assert_eq!(
+        s.tokens
+            .redeem_refresh_token("rt-1", false, &mut accept, NONE)
+            .unwrap(),
+        Lookup::Found(carried.clone())
+    );
+    assert_eq!(
+        s.tokens.fetch_by_refresh_token("rt-1", NONE).unwrap(),
+        Lookup::Found(t.clone())
+    );
+    assert_eq!(
+        s.tokens
+            .redeem_refresh_token("rt-1", true, &mut accept, NONE)
+            .unwrap(),
+        Lookup::Found(carried)
+    );
+    // Spent: a replay, whichever way it comes back, and the check is not asked again.
+    fn used<T>() -> Lookup<T> {
+        Lookup::Used {
+            family: "fam-1".into(),
+        }
+    }
+    let mut never = |_: &RefreshCheck<'_>| -> bool { panic!("a used token was checked") };
+    assert_eq!(
+        s.tokens
+            .redeem_refresh_token("rt-1", true, &mut never, NONE)
+            .unwrap(),
+        used()
+    );
+    assert_eq!(
+        s.tokens.consume_refresh_token("rt-1", NONE).unwrap(),
+        used()
+    );
+    assert_eq!(
+        s.tokens
+            .redeem_refresh_token("nope", true, &mut never, NONE)
+            .unwrap(),
+        Lookup::Missing
+    );
+    // A token of a revoked family is gone.
+    s.tokens
+        .save_token(&token("at-2", Some("rt-2"), "fam-2"), NONE)
+        .unwrap();
+    s.tokens.revoke_family("fam-2", NONE).unwrap();
+    assert!(!matches!(
+        s.tokens
+            .redeem_refresh_token("rt-2", true, &mut accept, NONE)
+            .unwrap(),
+        Lookup::Found(_)
+    ));
 }
 
 fn revoke_by_access_or_refresh_token(f: impl Subject) {
@@ -472,6 +558,35 @@ fn race<T: std::fmt::Debug + Send>(
     }
 }
 
+/// The same race through the refresh grant's own call, with a check that accepts.
+fn eight_threads_redeem_one_refresh_token_after_its_check(f: impl Subject) {
+    let s = store(&f);
+    race(
+        20,
+        |i| {
+            let rt = format!("race-check-rt-{i}");
+            s.tokens
+                .save_token(
+                    &token(
+                        &format!("race-check-at-{i}"),
+                        Some(&rt),
+                        &format!("fam-{i}"),
+                    ),
+                    NONE,
+                )
+                .unwrap();
+            rt
+        },
+        |rt| {
+            let mut accept = |c: &RefreshCheck<'_>| c.client_id == "c1";
+            s.tokens
+                .redeem_refresh_token(rt, true, &mut accept, NONE)
+                .unwrap()
+        },
+        |i| format!("fam-{i}"),
+    );
+}
+
 fn eight_threads_redeem_one_code(f: impl Subject) {
     let s = store(&f);
     race(
@@ -598,12 +713,14 @@ macro_rules! all_contract_tests {
             code_is_consumed_once,
             tokens_round_trip,
             refresh_token_is_consumed_once,
+            refresh_token_is_redeemed_after_its_check,
             revoke_by_access_or_refresh_token,
             revoke_family_kills_the_grant_but_remembers_replays,
             token_saved_after_its_family_was_revoked_is_dead,
             unique_token_lookup,
             eight_threads_redeem_one_code,
             eight_threads_redeem_one_refresh_token,
+            eight_threads_redeem_one_refresh_token_after_its_check,
             $($extra,)*
         );
     };

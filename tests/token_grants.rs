@@ -268,10 +268,10 @@ fn refresh_without_rotation_keeps_the_refresh_token_for_confidential_clients() {
 fn r25_refresh_token_bound_to_client_and_scope_never_widens() {
     let h = host(Profile::OAuth21);
     let (_, rt) = h.tokens(); // scope "read" (default)
-    assert_eq!(
-        error_of(&h.refresh(&rt, ("other", "other-secret"))),
-        "invalid_grant"
-    );
+    let r = h.refresh(&rt, ("other", "other-secret"));
+    assert_eq!(error_of(&r), "invalid_grant");
+    // Another client's token reads as no token at all.
+    assert_eq!(json_body(&r)["error_description"], "Invalid refresh token");
     let r = h.token(&[
         ("grant_type", "refresh_token"),
         ("refresh_token", &rt),
@@ -329,6 +329,11 @@ fn r27_refresh_token_expires() {
     h.clock.advance(7200);
     let r = h.refresh(&rt, (CONFIDENTIAL, SECRET));
     assert_eq!(error_of(&r), "invalid_grant");
+    // The check's own reason reaches the client (the store only says "not redeemed").
+    assert_eq!(
+        json_body(&r)["error_description"],
+        "Refresh token has expired"
+    );
 }
 
 #[test]

@@ -3,11 +3,12 @@
 use super::{BodyOrder, Granted};
 use crate::config::Grant;
 use crate::engine::{Engine, TokenRequest};
-use crate::error::OAuthError;
+use crate::error::{HostError, OAuthError};
 use crate::form::Params;
 use crate::http::Request;
 use crate::model::{GrantType, Lookup};
 use crate::scope;
+use crate::store::RefreshCheck;
 
 impl Engine {
     pub(crate) fn refresh_token_grant(
@@ -28,38 +29,51 @@ impl Engine {
             }
             OAuthError::invalid_grant("Refresh token already used")
         };
+        let rotate = refresh_grant.rotate || client.is_public();
+        let now = self.now();
+        let requested = form.get("scope");
+        // What the checks decided: why the token was refused, or the new token's scopes and
+        // whether they are narrower than the grant's.
+        let mut verdict: Option<Result<(Vec<String>, bool), OAuthError>> = None;
+        let mut accept = |old: &RefreshCheck<'_>| -> bool {
+            let outcome = if old.client_id != client.client_id {
+                // R25: bound to its client.
+                Err(OAuthError::invalid_grant("Invalid refresh token"))
+            } else if old.refresh_expires_at.is_some_and(|t| t <= now) {
+                Err(OAuthError::invalid_grant("Refresh token has expired"))
+            } else {
+                scope::narrow(old.scopes, requested, &self.s.separator).map(|scopes| {
+                    let narrowed = scopes != old.scopes;
+                    (scopes, narrowed)
+                })
+            };
+            let accepted = outcome.is_ok();
+            verdict = Some(outcome);
+            accepted
+        };
+        // Without rotation the token is only read; with it, used up in the same step, so that
+        // of two concurrent uses one wins and the other is a replay.
         let old = match tokens
-            .fetch_by_refresh_token(refresh_token, req.context)
+            .redeem_refresh_token(refresh_token, rotate, &mut accept, req.context)
             .map_err(|e| self.host(e))?
         {
-            Lookup::Found(t) => t,
+            Lookup::Found(carried) => carried,
             Lookup::Used { family } => return Err(replayed(&family)),
-            Lookup::Missing => return Err(OAuthError::invalid_grant("Invalid refresh token")),
+            Lookup::Missing => {
+                return Err(match verdict {
+                    Some(Err(refused)) => refused,
+                    _ => OAuthError::invalid_grant("Invalid refresh token"),
+                })
+            }
         };
-        // R25: bound to its client.
-        if old.client_id != client.client_id {
-            return Err(OAuthError::invalid_grant("Invalid refresh token"));
-        }
-        let now = self.now();
-        if old.refresh_is_expired(now) {
-            return Err(OAuthError::invalid_grant("Refresh token has expired"));
-        }
-        let scopes = scope::narrow(&old.scopes, form.get("scope"), &self.s.separator)?;
-        let narrowed = scopes != old.scopes;
+        let Some(Ok((scopes, narrowed))) = verdict else {
+            // A store that answered without letting the grant check the record.
+            return Err(self.host(HostError::failed(
+                "redeem_refresh_token found a token without checking it",
+            )));
+        };
         // The new access token lives as long as the grant the family started with says.
         let origin = self.s.grant(old.grant_type).unwrap_or(refresh_grant);
-        let rotate = refresh_grant.rotate || client.is_public();
-        if rotate {
-            match tokens
-                .use_refresh_token(refresh_token, req.context)
-                .map_err(|e| self.host(e))?
-            {
-                Lookup::Found(_) => {}
-                // Lost a race with a concurrent use of the same token: that is a replay too.
-                Lookup::Used { family } => return Err(replayed(&family)),
-                Lookup::Missing => return Err(OAuthError::invalid_grant("Invalid refresh token")),
-            }
-        }
         let mut issued = self.create_token(
             TokenRequest {
                 client: &client,

@@ -29,7 +29,7 @@ use foldhash::fast::RandomState;
 use hashbrown::HashTable;
 use serde_json::Value;
 
-use super::{ClientStore, CodeStore, TokenStore};
+use super::{Carried, ClientStore, CodeStore, RefreshCheck, TokenStore};
 use crate::clock::{Clock, SystemClock};
 use crate::error::HostError;
 use crate::http::Ctx;
@@ -605,36 +605,51 @@ impl MemoryStore {
         self.users.forget(record);
     }
 
-    /// Atomically uses up a refresh token, leaving a tombstone to recognise its replay.
-    fn take_refresh(&self, refresh_token: &str) -> Lookup<Arc<Record>> {
+    /// Finds a refresh token's record and lets `accept` judge it, under the shard's lock; when
+    /// it accepts and `spend` is set, uses the token up atomically, leaving a tombstone to
+    /// recognise its replay. A refused record is left as it was and answered `Missing`.
+    fn redeem(
+        &self,
+        refresh_token: &str,
+        spend: bool,
+        accept: impl FnOnce(&Record) -> bool,
+    ) -> Lookup<Arc<Record>> {
         let mut shard = self.refresh.lock(refresh_token);
         let Some(entry) = shard.get_mut(refresh_token) else {
             return Lookup::Missing;
         };
-        match entry {
-            RefreshEntry::Used(tomb) => Lookup::Used {
-                family: String::from(&*tomb.family),
-            },
-            RefreshEntry::Live(r) if self.is_revoked(&r.family) => {
-                shard.remove(refresh_token);
-                Lookup::Missing
-            }
-            RefreshEntry::Live(r) => {
-                let record = r.clone();
-                let until = record
-                    .refresh_expires_at
-                    .unwrap_or_else(|| self.clock.now() + TOMBSTONE_SECS);
-                *entry = RefreshEntry::Used(Box::new(Tomb {
-                    family: record.family.clone(),
-                    until,
-                }));
-                // The record's refresh token is the map's key (one shared string).
-                if let Some(key) = &record.refresh_token {
-                    shard.reschedule(key.clone(), until);
+        let record = match entry {
+            RefreshEntry::Used(tomb) => {
+                return Lookup::Used {
+                    family: String::from(&*tomb.family),
                 }
-                Lookup::Found(record)
+            }
+            RefreshEntry::Live(r) => r.clone(),
+        };
+        if self.is_revoked(&record.family) {
+            // Dropped like any record of a revoked family; remove_record takes this shard's
+            // lock again.
+            drop(shard);
+            self.remove_record(&record);
+            return Lookup::Missing;
+        }
+        if !accept(&record) {
+            return Lookup::Missing;
+        }
+        if spend {
+            let until = record
+                .refresh_expires_at
+                .unwrap_or_else(|| self.clock.now() + TOMBSTONE_SECS);
+            *entry = RefreshEntry::Used(Box::new(Tomb {
+                family: record.family.clone(),
+                until,
+            }));
+            // The record's refresh token is the map's key (one shared string).
+            if let Some(key) = &record.refresh_token {
+                shard.reschedule(key.clone(), until);
             }
         }
+        Lookup::Found(record)
     }
 
     fn remove_record(&self, record: &Arc<Record>) {
@@ -759,7 +774,9 @@ impl TokenStore for MemoryStore {
         refresh_token: &str,
         _ctx: Ctx<'_>,
     ) -> Result<Lookup<AccessToken>, HostError> {
-        Ok(self.take_refresh(refresh_token).map(|r| r.to_model()))
+        Ok(self
+            .redeem(refresh_token, true, |_| true)
+            .map(|r| r.to_model()))
     }
 
     fn use_refresh_token(
@@ -767,7 +784,31 @@ impl TokenStore for MemoryStore {
         refresh_token: &str,
         _ctx: Ctx<'_>,
     ) -> Result<Lookup<()>, HostError> {
-        Ok(self.take_refresh(refresh_token).map(|_| ()))
+        Ok(self.redeem(refresh_token, true, |_| true).map(|_| ()))
+    }
+
+    /// One lookup under the refresh shard's lock: the record is judged where it lies, and only
+    /// what the new token carries over is copied out.
+    fn redeem_refresh_token(
+        &self,
+        refresh_token: &str,
+        spend: bool,
+        accept: &mut dyn FnMut(&RefreshCheck<'_>) -> bool,
+        _ctx: Ctx<'_>,
+    ) -> Result<Lookup<Carried>, HostError> {
+        let judge = |r: &Record| {
+            accept(&RefreshCheck {
+                client_id: &r.client_id,
+                scopes: &r.scopes,
+                refresh_expires_at: r.refresh_expires_at,
+            })
+        };
+        Ok(self.redeem(refresh_token, spend, judge).map(|r| Carried {
+            grant_type: r.grant_type,
+            data: r.data.clone(),
+            user_id: r.user_id.clone(),
+            family: String::from(&*r.family),
+        }))
     }
 
     fn fetch_existing_token_of_user(

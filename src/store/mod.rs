@@ -84,6 +84,44 @@ pub trait TokenStore: Send + Sync {
     ) -> Result<Lookup<()>, HostError> {
         Ok(self.consume_refresh_token(refresh_token, ctx)?.map(|_| ()))
     }
+    /// The refresh grant's lookup and use of a refresh token as one call: finds the record,
+    /// hands what the grant checks to `accept`, and only when it accepts (and `spend` asks for
+    /// rotation) uses the token up, atomically as [`consume_refresh_token`]
+    /// (Self::consume_refresh_token) does. When `accept` refuses, nothing is used up and the
+    /// answer is [`Lookup::Missing`] (the caller knows why). `accept` is plain computation: it
+    /// never calls back into the store, so a store may run it under its own lock.
+    ///
+    /// The default fetches, then uses; a store that can do both with one lookup, and without
+    /// copying the parts of the record the grant does not carry over, overrides it.
+    fn redeem_refresh_token(
+        &self,
+        refresh_token: &str,
+        spend: bool,
+        accept: &mut dyn FnMut(&RefreshCheck<'_>) -> bool,
+        ctx: Ctx<'_>,
+    ) -> Result<Lookup<Carried>, HostError> {
+        let old = match self.fetch_by_refresh_token(refresh_token, ctx)? {
+            Lookup::Found(t) => t,
+            Lookup::Used { family } => return Ok(Lookup::Used { family }),
+            Lookup::Missing => return Ok(Lookup::Missing),
+        };
+        if !accept(&RefreshCheck::of(&old)) {
+            return Ok(Lookup::Missing);
+        }
+        if spend {
+            match self.use_refresh_token(refresh_token, ctx)? {
+                Lookup::Found(()) => {}
+                Lookup::Used { family } => return Ok(Lookup::Used { family }),
+                Lookup::Missing => return Ok(Lookup::Missing),
+            }
+        }
+        Ok(Lookup::Found(Carried {
+            grant_type: old.grant_type,
+            data: old.data,
+            user_id: old.user_id,
+            family: old.family,
+        }))
+    }
     /// The newest token of this user for this client and grant (for unique tokens).
     fn fetch_existing_token_of_user(
         &self,
@@ -96,6 +134,34 @@ pub trait TokenStore: Send + Sync {
     fn revoke_token(&self, token: &str, ctx: Ctx<'_>) -> Result<(), HostError>;
     /// Revokes every token of a grant family.
     fn revoke_family(&self, family: &str, ctx: Ctx<'_>) -> Result<(), HostError>;
+}
+
+/// What the refresh grant checks of the record behind a refresh token before using it up
+/// ([`TokenStore::redeem_refresh_token`]).
+#[derive(Clone, Copy, Debug)]
+pub struct RefreshCheck<'a> {
+    pub client_id: &'a str,
+    pub scopes: &'a [String],
+    pub refresh_expires_at: Option<i64>,
+}
+
+impl<'a> RefreshCheck<'a> {
+    pub fn of(t: &'a AccessToken) -> Self {
+        RefreshCheck {
+            client_id: &t.client_id,
+            scopes: &t.scopes,
+            refresh_expires_at: t.refresh_expires_at,
+        }
+    }
+}
+
+/// What a refresh carries over from the record it spends into the token it issues.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Carried {
+    pub grant_type: GrantType,
+    pub data: Value,
+    pub user_id: Option<Value>,
+    pub family: String,
 }
 
 /// The three stores an engine uses; one backend may serve all three.
