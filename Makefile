@@ -1,5 +1,5 @@
 # The project's entry points. README.md names the two that matter: `make demo` and `make test`.
-.PHONY: demo test valgrind bench
+.PHONY: demo test valgrind bench wheel
 
 demo:
 	scripts/demo.sh
@@ -12,3 +12,7 @@ valgrind:
 
 bench:
 	scripts/bench.sh
+
+# The wheel to ship: profile-guided (scripts/pgo-wheel.sh), into target/wheels and .venv.
+wheel:
+	OAUTH2_PGO=1 scripts/python-env.sh

@@ -9,12 +9,18 @@
 #   scripts/bench.sh --peers-only    the peers alone (our rows stay marked as pending)
 #   scripts/bench.sh --quick         a short smoke run into benches/python/.quick/ (docs untouched)
 #   scripts/bench.sh --ours-source DIR   build our wheel from another checkout's bindings/python
+#   scripts/bench.sh --plain         our wheel without profile-guided optimisation (see below)
 #   scripts/bench.sh -- --rounds 9   anything after -- goes to benches/python/run.py
 #
 # Knobs (environment): BENCH_ROUNDS, BENCH_DURATION, BENCH_THREAD_ROUNDS, BENCH_THREAD_DURATION,
 # BENCH_THREAD_COUNTS, BENCH_HTTP_ROUNDS, BENCH_HTTP_DURATION, BENCH_HTTP_CONNECTIONS,
 # BENCH_SERVER_THREADS, BENCH_SERVERS, BENCH_TOKENS, BENCH_PHASES (see run.py). The defaults take
 # about 5 minutes on a 2-core machine once the venvs exist.
+#
+# Our wheel is built as it ships: with profile-guided optimisation (scripts/pgo-wheel.sh: an
+# instrumented build trained on the four workloads, then the optimised build), which doubles
+# its build time; --plain measures the plain `wheel`-profile build that `pip install` of the
+# sources makes.
 #
 # Each library gets its own venv under benches/python/.venvs/ (python-oauth2 and our package both
 # install the top-level module `oauth2`, so they can never share one); venvs are reused while
@@ -35,6 +41,7 @@ TOOLS_REQ="matplotlib==3.11.2 maturin>=1.5,<2"
 
 peers_only=0
 quick=0
+pgo=1
 ours_source="$ROOT"
 run_args=()
 while [ $# -gt 0 ]; do
@@ -42,8 +49,9 @@ while [ $# -gt 0 ]; do
     --peers-only) peers_only=1 ;;
     --quick) quick=1 ;;
     --ours-source) ours_source="$(cd "$2" && pwd)"; shift ;;
+    --plain) pgo=0 ;;
     --) shift; run_args+=("$@"); break ;;
-    -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,26p' "$0"; exit 0 ;;
     *) echo "bench: unknown argument $1 (try --help)" >&2; exit 2 ;;
   esac
   shift
@@ -94,17 +102,24 @@ elif [ ! -f "$ours_source/bindings/python/pyproject.toml" ]; then
 EOF
   exit 1
 else
-  # Our wheel, built from the sources with the profile its pyproject.toml names (older
-  # checkouts name none: release), installed into a venv of its own.
   venv ours $SERVERS_REQ
   wheels="$VENVS/wheels"
   rm -rf "$wheels"
-  profile=(--release)
-  grep -q '^profile = ' "$ours_source/bindings/python/pyproject.toml" && profile=()
-  say "building our wheel from $ours_source/bindings/python (maturin, ${profile[*]:-pyproject profile})"
-  CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$ours_source/target}" \
+  export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$ours_source/target}"
+  if [ "$pgo" = 1 ]; then
+    say "building our wheel from $ours_source/bindings/python (profile-guided: scripts/pgo-wheel.sh)"
+    "$ROOT/scripts/pgo-wheel.sh" --python "$VENVS/ours/bin/python" --out "$wheels" \
+      --source "$ours_source" --maturin "$VENVS/tools/bin/maturin" >&2
+    export BENCH_OURS_BUILD="profile-guided (scripts/pgo-wheel.sh)"
+  else
+    # The profile its pyproject.toml names (older checkouts name none: release).
+    profile=(--release)
+    grep -q '^profile = ' "$ours_source/bindings/python/pyproject.toml" && profile=()
+    say "building our wheel from $ours_source/bindings/python (maturin, ${profile[*]:-pyproject profile})"
     "$VENVS/tools/bin/maturin" build "${profile[@]}" --quiet \
-    -m "$ours_source/bindings/python/Cargo.toml" -i "$VENVS/ours/bin/python" -o "$wheels" >&2
+      -m "$ours_source/bindings/python/Cargo.toml" -i "$VENVS/ours/bin/python" -o "$wheels" >&2
+    export BENCH_OURS_BUILD="plain (no profile-guided optimisation)"
+  fi
   "$VENVS/ours/bin/pip" install -q --disable-pip-version-check --force-reinstall --no-deps \
     "$wheels"/*.whl
 fi

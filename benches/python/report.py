@@ -156,6 +156,8 @@ def machine_block(results):
                  any_v.get("cheroot", "?"), any_v.get("waitress", "?"),
                  any_v.get("granian", "?"))]
     measured = [v[key]["library"] for key in _libs(results) if key != "canned"]
+    if "ours" in v and "ours_build" in results:
+        measured[0] += ", built " + results["ours_build"]
     if "ours" not in v:
         measured.insert(0, "oauth2-engine: " + PENDING)
     lines.append("- libraries: " + ", ".join(measured))

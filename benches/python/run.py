@@ -412,6 +412,8 @@ def main():
                             capture_output=True, text=True).stdout.strip() or "?"
     results = {"date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
                "commit": commit,
+               # How scripts/bench.sh built our wheel (run.py on its own: unknown).
+               "ours_build": os.environ.get("BENCH_OURS_BUILD", "not recorded"),
                "machine": machine(), "versions": versions(libs), "libraries": list(libs),
                "config": {k: v for k, v in vars(opts).items()
                           if k not in ("venvs", "out", "doc", "template")}}
