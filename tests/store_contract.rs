@@ -561,30 +561,12 @@ fn race<T: std::fmt::Debug + Send>(
 /// The same race through the refresh grant's own call, with a check that accepts.
 fn eight_threads_redeem_one_refresh_token_after_its_check(f: impl Subject) {
     let s = store(&f);
-    race(
-        20,
-        |i| {
-            let rt = format!("race-check-rt-{i}");
-            s.tokens
-                .save_token(
-                    &token(
-                        &format!("race-check-at-{i}"),
-                        Some(&rt),
-                        &format!("fam-{i}"),
-                    ),
-                    NONE,
-                )
-                .unwrap();
-            rt
-        },
-        |rt| {
-            let mut accept = |c: &RefreshCheck<'_>| c.client_id == "c1";
-            s.tokens
-                .redeem_refresh_token(rt, true, &mut accept, NONE)
-                .unwrap()
-        },
-        |i| format!("fam-{i}"),
-    );
+    race_for_refresh_tokens(&s, "race-check", |rt| {
+        let mut accept = |c: &RefreshCheck<'_>| c.client_id == "c1";
+        s.tokens
+            .redeem_refresh_token(rt, true, &mut accept, NONE)
+            .unwrap()
+    });
 }
 
 fn eight_threads_redeem_one_code(f: impl Subject) {
@@ -605,19 +587,28 @@ fn eight_threads_redeem_one_code(f: impl Subject) {
 
 fn eight_threads_redeem_one_refresh_token(f: impl Subject) {
     let s = store(&f);
+    race_for_refresh_tokens(&s, "race", |rt| {
+        s.tokens.consume_refresh_token(rt, NONE).unwrap()
+    });
+}
+
+/// [`race`] over fresh refresh tokens named after `prefix`, each of its own family, taken by
+/// `take`.
+fn race_for_refresh_tokens<T: std::fmt::Debug + Send>(
+    s: &Storage,
+    prefix: &str,
+    take: impl Fn(&str) -> Lookup<T> + Sync,
+) {
     race(
         20,
         |i| {
-            let rt = format!("race-rt-{i}");
-            s.tokens
-                .save_token(
-                    &token(&format!("race-at-{i}"), Some(&rt), &format!("fam-{i}")),
-                    NONE,
-                )
-                .unwrap();
+            let rt = format!("{prefix}-rt-{i}");
+            let family = format!("fam-{i}");
+            let t = token(&format!("{prefix}-at-{i}"), Some(&rt), &family);
+            s.tokens.save_token(&t, NONE).unwrap();
             rt
         },
-        |rt| s.tokens.consume_refresh_token(rt, NONE).unwrap(),
+        take,
         |i| format!("fam-{i}"),
     );
 }
