@@ -400,7 +400,7 @@ const MAX_DEPTH: usize = 64;
 /// The JSON value of a Python object made of exact dicts (str keys), lists, tuples, str, int,
 /// float, bool and None, or `None` for anything else: subclasses, other key types, non-finite
 /// floats and integers beyond 64 bits are left to `json.dumps`, whose rules they follow.
-fn py_to_value(obj: &Bound<'_, PyAny>, depth: usize) -> Option<Value> {
+pub(crate) fn py_to_value(obj: &Bound<'_, PyAny>, depth: usize) -> Option<Value> {
     if obj.is_none() {
         return Some(Value::Null);
     }

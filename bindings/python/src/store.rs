@@ -2,8 +2,10 @@
 //! `oauth2.store.memory.ClientStore`/`TokenStore` and `oauth2.store.native.*` subclass
 //! [`NativeStore`]: when an engine is built on them it uses the backend's Rust stores directly,
 //! so a request never calls into Python for storage. The `_`-methods here back the predecessor's
-//! Python methods (`add_client`, `save_token`, `fetch_by_code`, ...); records cross as JSON in
-//! the core's serde form, which the Python side turns into `oauth2.datatype` objects.
+//! Python methods (`add_client`, `save_token`, `fetch_by_code`, ...); records cross in the
+//! core's serde form: saved ones as plain dicts where they can (converted without JSON, which
+//! took most of a save), fetched ones as JSON, which the Python side turns into
+//! `oauth2.datatype` objects.
 
 use oauth2_engine::store::{open, Backend, BackendConfig};
 use oauth2_engine::{
@@ -35,6 +37,22 @@ fn lookup_json<T: serde::Serialize>(l: Lookup<T>) -> PyResult<Option<String>> {
     match l {
         Lookup::Found(t) => to_json(&t).map(Some),
         _ => Ok(None),
+    }
+}
+
+/// A record the Python methods hand over: the dict `_support`'s `*_to_core` made, converted
+/// without JSON, or JSON text. `None` for a dict holding values that only `json.dumps` knows how
+/// to write (a subclass, a non-string key, ...): the caller then sends its JSON instead, so such
+/// values keep `json.dumps`'s rules and errors.
+fn record<T: serde::de::DeserializeOwned>(obj: &Bound<'_, PyAny>) -> PyResult<Option<T>> {
+    if let Ok(text) = obj.downcast::<pyo3::types::PyString>() {
+        return serde_json::from_str(&text.to_cow()?)
+            .map(Some)
+            .map_err(value_err);
+    }
+    match crate::host::py_to_value(obj, 0) {
+        Some(v) => serde_json::from_value(v).map(Some).map_err(value_err),
+        None => Ok(None),
     }
 }
 
@@ -120,12 +138,16 @@ impl NativeStore {
         }
     }
 
-    fn _save_code(&self, json: &str) -> PyResult<()> {
-        let c: AuthorizationCode = serde_json::from_str(json).map_err(value_err)?;
+    /// Saves a code ([`record`]); false, having saved nothing, when it must come as JSON.
+    fn _save_code(&self, code: &Bound<'_, PyAny>) -> PyResult<bool> {
+        let Some(c) = record::<AuthorizationCode>(code)? else {
+            return Ok(false);
+        };
         self.storage
             .codes
-            .save_code(&c, Ctx::NONE)
-            .map_err(host_err)
+            .save_code_owned(c, Ctx::NONE)
+            .map_err(host_err)?;
+        Ok(true)
     }
 
     /// Only the memory backend can look at a code without using it up.
@@ -147,12 +169,16 @@ impl NativeStore {
         )
     }
 
-    fn _save_token(&self, json: &str) -> PyResult<()> {
-        let t: AccessToken = serde_json::from_str(json).map_err(value_err)?;
+    /// Saves a token ([`record`]); false, having saved nothing, when it must come as JSON.
+    fn _save_token(&self, token: &Bound<'_, PyAny>) -> PyResult<bool> {
+        let Some(t) = record::<AccessToken>(token)? else {
+            return Ok(false);
+        };
         self.storage
             .tokens
             .save_token(&t, Ctx::NONE)
-            .map_err(host_err)
+            .map_err(host_err)?;
+        Ok(true)
     }
 
     fn _fetch_by_token(&self, token: &str) -> PyResult<Option<String>> {

@@ -1,6 +1,7 @@
 """The engine's native backends (memory, SQLite, Redis) as python-oauth2 stores: full flows over
 HTTP, persistence across providers, and no Python on the request path."""
 
+import json
 import uuid
 
 import pytest
@@ -127,3 +128,49 @@ def test_bad_backend_configuration_is_a_clear_error(tmp_path):
         oauth2.store.native.RedisStore("http://not-redis")
     with pytest.raises(ValueError):
         oauth2.store.native.SqliteStore(tmp_path / "x.db", bogus_option=1)
+
+
+def test_saved_records_cross_as_json_would_write_them(backend):
+    """save_token/save_code hand plain values to the engine without JSON; what only json.dumps
+    knows how to write still takes its rules, and what it refuses still raises its TypeError,
+    with nothing saved."""
+    import time
+    from oauth2.datatype import AccessToken, AuthorizationCode
+    from oauth2.error import AccessTokenNotFound, AuthCodeNotFound
+
+    now = int(time.time())
+
+    def token(name, data, user_id="alice"):
+        return AccessToken(client_id="abc", grant_type="password", token=name, data=data,
+                           expires_at=now + 600, refresh_token="rt-" + name,
+                           refresh_expires_at=now + 900, scopes=["read", "write"],
+                           user_id=user_id)
+
+    tokens = backend()
+    plain = {"n": 7, "f": 1.5, "big": 2 ** 63, "t": (1, "x"), "u": "ß✓", "none": None, "yes": True}
+    tokens.save_token(token("plain", plain, user_id={"id": 7}))
+    back = tokens.fetch_by_token("plain")
+    assert back.data == json.loads(json.dumps(plain)) and back.user_id == {"id": 7}
+    assert back.scopes == ["read", "write"] and back.refresh_token == "rt-plain"
+    assert tokens.fetch_by_refresh_token("rt-plain").token == "plain"
+    # A key json.dumps turns into a string, a str subclass: the JSON path, same result.
+    odd = {1: "one", "s": type("Str", (str,), {})("sub")}
+    tokens.save_token(token("odd", odd))
+    assert tokens.fetch_by_token("odd").data == {"1": "one", "s": "sub"}
+    with pytest.raises(TypeError):
+        tokens.save_token(token("refused", {"x": object()}))
+    with pytest.raises(AccessTokenNotFound):
+        tokens.fetch_by_token("refused")
+
+    code = AuthorizationCode(client_id="abc", code="c-plain", expires_at=now + 600,
+                             redirect_uri=REDIRECT, scopes=["read"], data={"k": (1, 2)},
+                             user_id="alice")
+    tokens.save_code(code)
+    assert tokens.delete_code("c-plain") is None
+    with pytest.raises(TypeError):
+        tokens.save_code(AuthorizationCode(client_id="abc", code="c-refused",
+                                           expires_at=now + 600, redirect_uri=REDIRECT,
+                                           scopes=[], data={"x": object()}))
+    if isinstance(tokens, oauth2.store.native.MemoryStore):  # the one that can peek at codes
+        with pytest.raises(AuthCodeNotFound):
+            tokens.fetch_by_code("c-refused")

@@ -29,7 +29,10 @@ class ClientMethods(object):
 
 class TokenMethods(object):
     def save_code(self, authorization_code):
-        self._save_code(json.dumps(_support.code_to_core(authorization_code)))
+        core = _support.code_to_core(authorization_code)
+        # Plain values cross as they are; anything else as json.dumps writes it (or refuses it).
+        if not self._save_code(core):
+            self._save_code(json.dumps(core))
         return True
 
     def fetch_by_code(self, code):
@@ -42,7 +45,9 @@ class TokenMethods(object):
         self._consume_code(code)
 
     def save_token(self, access_token):
-        self._save_token(json.dumps(_support.token_to_core(access_token)))
+        core = _support.token_to_core(access_token)
+        if not self._save_token(core):
+            self._save_token(json.dumps(core))
         return True
 
     def fetch_by_token(self, token):
