@@ -6,7 +6,7 @@
 //! write drops a few expired entries of the shard it touched, so expiry costs O(log n) per entry
 //! and no request ever sweeps a whole shard.
 //!
-//! Memory: a live token is one [`Record`] shared by every index that finds it. Its token and
+//! Memory: a live token is one `Record` shared by every index that finds it. Its token and
 //! refresh-token strings are allocated once and shared (`Arc<str>`) by the record, the map keys
 //! and the expiry heap; client ids are interned; the per-user index is keyed by a 64-bit hash
 //! and holds the record itself. A live refresh token has no deadline of its own: it goes with

@@ -86,10 +86,11 @@ pub trait TokenStore: Send + Sync {
     }
     /// The refresh grant's lookup and use of a refresh token as one call: finds the record,
     /// hands what the grant checks to `accept`, and only when it accepts (and `spend` asks for
-    /// rotation) uses the token up, atomically as [`consume_refresh_token`]
-    /// (Self::consume_refresh_token) does. When `accept` refuses, nothing is used up and the
-    /// answer is [`Lookup::Missing`] (the caller knows why). `accept` is plain computation: it
-    /// never calls back into the store, so a store may run it under its own lock.
+    /// rotation) uses the token up, as atomically as
+    /// [`consume_refresh_token`](Self::consume_refresh_token). When `accept` refuses, nothing
+    /// is used up and the answer is [`Lookup::Missing`] (the caller knows why). `accept` is
+    /// plain computation: it never calls back into the store, so a store may run it under its
+    /// own lock.
     ///
     /// The default fetches, then uses; a store that can do both with one lookup, and without
     /// copying the parts of the record the grant does not carry over, overrides it.
