@@ -60,14 +60,7 @@ done
 say() { echo "[bench] $*" >&2; }
 
 # wrk, from Debian's packages, when it is missing.
-if ! command -v wrk >/dev/null; then
-  say "installing wrk (apt-get)"
-  sudo=""
-  [ "$(id -u)" = 0 ] || sudo="sudo"
-  export DEBIAN_FRONTEND=noninteractive
-  $sudo apt-get update -qq
-  $sudo apt-get install -y -qq --no-install-recommends wrk >/dev/null
-fi
+command -v wrk >/dev/null || "$ROOT/scripts/setup-system.sh" wrk
 
 # venv NAME REQUIREMENTS...: creates or refreshes benches/python/.venvs/NAME.
 venv() {
@@ -112,12 +105,9 @@ else
       --source "$ours_source" --maturin "$VENVS/tools/bin/maturin" >&2
     export BENCH_OURS_BUILD="profile-guided (scripts/pgo-wheel.sh)"
   else
-    # The profile its pyproject.toml names (older checkouts name none: release).
-    profile=(--release)
-    grep -q '^profile = ' "$ours_source/bindings/python/pyproject.toml" && profile=()
-    say "building our wheel from $ours_source/bindings/python (maturin, ${profile[*]:-pyproject profile})"
-    "$VENVS/tools/bin/maturin" build "${profile[@]}" --quiet \
-      -m "$ours_source/bindings/python/Cargo.toml" -i "$VENVS/ours/bin/python" -o "$wheels" >&2
+    say "building our wheel from $ours_source/bindings/python (scripts/wheel.sh)"
+    "$ROOT/scripts/wheel.sh" --python "$VENVS/ours/bin/python" --out "$wheels" \
+      --source "$ours_source" --maturin "$VENVS/tools/bin/maturin" >/dev/null
     export BENCH_OURS_BUILD="plain (no profile-guided optimisation)"
   fi
   "$VENVS/ours/bin/pip" install -q --disable-pip-version-check --force-reinstall --no-deps \

@@ -13,7 +13,7 @@
 # the wheel goes; CHECKOUT: whose bindings/python to build (default: this one); MATURIN: the
 # maturin to run (default: `maturin` on PATH). llvm-profdata: $LLVM_PROFDATA, else rustup's
 # llvm-tools when installed, else Debian's llvm-profdata-19 (package llvm-19, installed with
-# apt-get when missing), which reads the profiles of rustc 1.95's LLVM 22. Works in
+# scripts/setup-system.sh when missing), which reads the profiles of rustc 1.95's LLVM 22. Works in
 # ${CARGO_TARGET_DIR:-target}/pgo.
 set -euo pipefail
 
@@ -41,14 +41,7 @@ if [ -z "$profdata" ]; then
   if [ -x "$rustup_tool" ]; then
     profdata="$rustup_tool"
   else
-    if ! command -v llvm-profdata-19 >/dev/null; then
-      say "installing llvm-19 for llvm-profdata-19 (apt-get)"
-      sudo=""
-      [ "$(id -u)" = 0 ] || sudo="sudo"
-      export DEBIAN_FRONTEND=noninteractive
-      $sudo apt-get update -qq
-      $sudo apt-get install -y -qq --no-install-recommends llvm-19 >/dev/null
-    fi
+    command -v llvm-profdata-19 >/dev/null || "$ROOT/scripts/setup-system.sh" llvm-19
     profdata=llvm-profdata-19
   fi
 fi
@@ -57,14 +50,11 @@ work="${CARGO_TARGET_DIR:-$ROOT/target}/pgo"
 mkdir -p "$work" "$out"
 out="$(cd "$out" && pwd)"
 rm -rf "$work/profiles" "$work/instrumented" "$work/merged.profdata"
-# The wheel's own Cargo profile (pyproject.toml names it; checkouts older than that: release).
-profile=(--release)
-grep -q '^profile = ' "$source/bindings/python/pyproject.toml" && profile=()
 # build TARGET-DIR-NAME WHEEL-DIR FLAGS: --target keeps RUSTFLAGS off build scripts and proc
 # macros, which would otherwise be instrumented too and write profiles while cargo runs them.
 build() {
-  CARGO_TARGET_DIR="$work/$1" RUSTFLAGS="$3" "$maturin" build "${profile[@]}" --quiet \
-    --target "$host" -m "$source/bindings/python/Cargo.toml" -i "$python" -o "$2" >&2
+  CARGO_TARGET_DIR="$work/$1" RUSTFLAGS="$3" "$ROOT/scripts/wheel.sh" --python "$python" \
+    --out "$2" --source "$source" --maturin "$maturin" --target "$host" >/dev/null
 }
 
 say "1/4 instrumented build ($source)"
@@ -82,6 +72,5 @@ if ! "$profdata" merge -o "$work/merged.profdata" "$work"/profiles/*.profraw; th
   exit 1
 fi
 say "4/4 optimised build"
-rm -f "$out"/oauth2_engine-*.whl
 build target-optimised "$out" "-Cprofile-use=$work/merged.profdata"
 ls "$out"/oauth2_engine-*.whl

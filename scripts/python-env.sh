@@ -20,16 +20,14 @@ fi
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
 export CARGO_BUILD_JOBS="${CARGO_BUILD_JOBS:-2}"
 WHEELS="$ROOT/target/wheels"
-rm -f "$WHEELS"/oauth2_engine-*.whl
 if [ "${OAUTH2_PGO:-0}" = 1 ]; then
     # The profile-guided build that ships and that `make bench` measures (CI tests this one).
-    scripts/pgo-wheel.sh --python "$VENV/bin/python" --maturin "$VENV/bin/maturin" --out "$WHEELS"
+    build=scripts/pgo-wheel.sh
 else
     # The profile pyproject.toml names for the wheel (fat LTO, see Cargo.toml).
-    (cd bindings/python && "$VENV/bin/maturin" build --profile wheel --quiet --out "$WHEELS" \
-        --interpreter "$VENV/bin/python")
+    build=scripts/wheel.sh
 fi
-WHEEL="$(ls -t "$WHEELS"/oauth2_engine-*.whl | head -n1)"
+WHEEL="$("$build" --python "$VENV/bin/python" --maturin "$VENV/bin/maturin" --out "$WHEELS")"
 "$VENV/bin/python" -m pip install --quiet --force-reinstall --no-deps "$WHEEL"
 echo "wheel: $WHEEL"
 echo "installed into: $VENV"
