@@ -136,10 +136,16 @@ impl<V> Shard<V> {
         self.find(key).is_some()
     }
 
+    #[cfg(test)]
     fn remove(&mut self, key: &str) -> Option<V> {
+        self.remove_if(key, |_| true)
+    }
+
+    /// Removes the entry of `key` if `take` says so of its value, in one probe.
+    fn remove_if(&mut self, key: &str, take: impl FnOnce(&V) -> bool) -> Option<V> {
         let hash = self.hash(key);
         let entry = self.table.find_entry(hash, is(hash, key)).ok()?;
-        Some(entry.remove().0.value)
+        take(&entry.get().value).then(|| entry.remove().0.value)
     }
 
     fn len(&self) -> usize {
@@ -192,14 +198,10 @@ impl<V: Deadline> Shard<V> {
             let Some(Due { key, .. }) = self.queue.pop() else {
                 break;
             };
-            let due = self
-                .get(&key)
-                .and_then(Deadline::deadline)
-                .is_some_and(|d| d <= now);
-            if due {
-                if let Some(v) = self.remove(&key) {
-                    gone.push(v);
-                }
+            // Taken only if its deadline is still this one's (a rescheduled entry has another
+            // `Due` further down the heap).
+            if let Some(v) = self.remove_if(&key, |v| v.deadline().is_some_and(|d| d <= now)) {
+                gone.push(v);
             }
         }
         gone
@@ -599,10 +601,10 @@ impl MemoryStore {
     /// Drops the refresh-token and per-user entries that point at `record`.
     fn forget_indexes(&self, record: &Arc<Record>) {
         if let Some(rt) = &record.refresh_token {
-            let mut shard = self.refresh.lock(rt);
-            if matches!(shard.get(rt), Some(RefreshEntry::Live(r)) if Arc::ptr_eq(r, record)) {
-                shard.remove(rt);
-            }
+            self.refresh.lock(rt).remove_if(
+                rt,
+                |e| matches!(e, RefreshEntry::Live(r) if Arc::ptr_eq(r, record)),
+            );
         }
         self.users.forget(record);
     }
@@ -655,15 +657,9 @@ impl MemoryStore {
     }
 
     fn remove_record(&self, record: &Arc<Record>) {
-        {
-            let mut shard = self.tokens.lock(&record.token);
-            if shard
-                .get(&record.token)
-                .is_some_and(|r| Arc::ptr_eq(r, record))
-            {
-                shard.remove(&record.token);
-            }
-        }
+        self.tokens
+            .lock(&record.token)
+            .remove_if(&record.token, |r| Arc::ptr_eq(r, record));
         self.forget_indexes(record);
     }
 }
