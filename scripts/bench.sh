@@ -12,7 +12,7 @@
 #   scripts/bench.sh --plain         our wheel without profile-guided optimisation (see below)
 #   scripts/bench.sh -- --rounds 9   anything after -- goes to benches/python/run.py
 #
-# Knobs (environment): BENCH_ROUNDS, BENCH_DURATION, BENCH_THREAD_ROUNDS, BENCH_THREAD_DURATION,
+# Knobs (environment): BENCH_ROUNDS, BENCH_REQUESTS, BENCH_THREAD_ROUNDS, BENCH_THREAD_DURATION,
 # BENCH_THREAD_COUNTS, BENCH_HTTP_ROUNDS, BENCH_HTTP_DURATION, BENCH_HTTP_CONNECTIONS,
 # BENCH_SERVER_THREADS, BENCH_SERVERS, BENCH_TOKENS, BENCH_PHASES (see run.py). The defaults take
 # about 5 minutes on a 2-core machine once the venvs exist.
@@ -127,7 +127,7 @@ if [ "$quick" = 1 ]; then
   out="$BENCH/.quick"
   say "quick smoke run into $out (docs untouched)"
   "$VENVS/tools/bin/python" "$BENCH/run.py" --venvs "$VENVS" --out "$out" "${skip[@]}" \
-    --rounds 2 --duration 0.2 --thread-rounds 1 --thread-duration 0.3 --http-rounds 1 \
+    --rounds 2 --requests 2000 --thread-rounds 1 --thread-duration 0.3 --http-rounds 1 \
     --http-duration 1 --tokens 100000 "${run_args[@]}"
   exit
 fi

@@ -305,33 +305,27 @@ def check_all(work, records):
         check(record)
 
 
-def measure(make_app, workload, duration, warmup=0.1):
-    """Time one workload on a fresh app for about ``duration`` seconds; µs per op."""
+def measure(make_app, workload, requests, warmup=300):
+    """Serve ``requests`` requests of one workload on a fresh app, after ``warmup`` more that are
+    checked and dropped; µs per request. Every library serves the same number of requests, so
+    every store ends a round holding the same number of tokens: a round of fixed duration would
+    measure a faster library on a larger store, whose inserts miss the caches more often."""
     app = make_app()
     work = WORKLOADS[workload](app)
     work.prepare()
     step = work.step
-    responses = []
-    deadline = time.perf_counter() + warmup
-    while time.perf_counter() < deadline:
-        responses.append(step())
+    responses = [step() for _ in range(warmup)]
     check_all(work, responses)
     responses.clear()
     gc.collect()
-    batch = 50
-    ops = 0
+    append = responses.append
     started = time.perf_counter()
-    deadline = started + duration
-    now = started
-    while now < deadline:
-        for _ in range(batch):
-            responses.append(step())
-        ops += batch
-        now = time.perf_counter()
-    elapsed = now - started
+    for _ in range(requests):
+        append(step())
+    elapsed = time.perf_counter() - started
     # Checked after the clock stopped, every one of them.
     check_all(work, responses)
-    return {"us_per_op": elapsed / ops * 1e6, "ops": ops, "seconds": elapsed}
+    return {"us_per_op": elapsed / requests * 1e6, "ops": requests, "seconds": elapsed}
 
 
 def measure_threads(make_app, workload, threads, duration):
@@ -406,7 +400,7 @@ def worker(args):
             if command == "info":
                 reply = info(module)
             elif command == "inproc":
-                reply = measure(module.make_app, request["workload"], request["duration"])
+                reply = measure(module.make_app, request["workload"], request["requests"])
             elif command == "threads":
                 make_app = module.make_app
                 if request.get("store") == "redis":

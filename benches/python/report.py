@@ -166,7 +166,12 @@ def machine_block(results):
 
 def config_block(results):
     c = dict({"granian_threads": results["config"].get("server_threads")}, **results["config"])
-    return ("in-process: %(rounds)d rounds × %(duration)g s per library and workload; threads: "
+    if "requests" in c:
+        inproc = "%(rounds)d rounds × %(requests)d requests per library and workload" % c
+    else:
+        # Runs before 2026-11-30 03:40 UTC timed each round for a fixed duration.
+        inproc = "%(rounds)d rounds × %(duration)g s per library and workload" % c
+    return ("in-process: " + inproc + "; threads: "
             "%(thread_rounds)d rounds × %(thread_duration)g s per count (%(thread_counts)s); "
             "loopback: %(http_rounds)d rounds × %(http_duration)d s per library and server, "
             "%(server_threads)d threads for cheroot and waitress, %(granian_threads)d blocking "

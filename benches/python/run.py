@@ -5,7 +5,7 @@ Run by scripts/bench.sh (which makes the venvs) with the tools venv's Python (ma
     python benches/python/run.py --venvs benches/python/.venvs --out docs/benchmarks \
         --doc docs/benchmarks.md [--skip ours] [--phases inproc,threads,http,memory]
 
-Every knob has an environment default (BENCH_ROUNDS, BENCH_DURATION, ...; see ``options()``), so
+Every knob has an environment default (BENCH_ROUNDS, BENCH_REQUESTS, ...; see ``options()``), so
 ``make bench`` can be made shorter or longer without editing anything.
 
 Method, in short (docs/benchmarks.md says it at length):
@@ -76,8 +76,8 @@ def options():
                         help="comma-separated library keys to leave out (e.g. ours)")
     parser.add_argument("--phases", default=env("BENCH_PHASES", "inproc,threads,http,memory"))
     parser.add_argument("--rounds", type=int, default=int(env("BENCH_ROUNDS", "5")))
-    parser.add_argument("--duration", type=float, default=float(env("BENCH_DURATION", "0.5")),
-                        help="seconds per in-process measurement")
+    parser.add_argument("--requests", type=int, default=int(env("BENCH_REQUESTS", "20000")),
+                        help="requests per in-process measurement (the same for every library)")
     parser.add_argument("--thread-counts", default=env("BENCH_THREAD_COUNTS", "1,2,4"))
     parser.add_argument("--thread-rounds", type=int, default=int(env("BENCH_THREAD_ROUNDS", "3")))
     parser.add_argument("--thread-duration", type=float,
@@ -159,7 +159,8 @@ def run_inproc(opts, libs, workers):
         for workload in WORKLOADS:
             this_round = {}
             for key in rotated(keys, round_index):
-                reply = workers[key].ask(cmd="inproc", workload=workload, duration=opts.duration)
+                reply = workers[key].ask(cmd="inproc", workload=workload,
+                                        requests=opts.requests)
                 this_round[key] = reply["us_per_op"]
                 samples[key][workload].append(reply["us_per_op"])
             if "ours" in this_round:
