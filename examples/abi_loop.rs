@@ -3,7 +3,11 @@
 //! instruction counts, divided by the difference of N, is the instructions one request costs,
 //! free of the set-up, and stable on a busy machine.
 //!
-//!     cargo run --release --example abi_loop -- 10000
+//! A second argument sets the tokens' lifetime in seconds (default: an hour, so the store only
+//! grows); with 1 the store reaches its steady state within a couple of seconds, and the
+//! process stops taking fresh pages from the kernel (docs/c-api.md, §13).
+//!
+//!     cargo run --release --example abi_loop -- 10000 [LIFETIME]
 
 use std::ffi::c_char;
 use std::ptr;
@@ -27,12 +31,19 @@ fn main() {
         .nth(1)
         .and_then(|a| a.parse().ok())
         .unwrap_or(10_000);
+    let config = match std::env::args().nth(2) {
+        Some(lifetime) => CONFIG.replace(
+            r#"{"type": "client_credentials"}"#,
+            &format!(r#"{{"type": "client_credentials", "expires_in": {lifetime}}}"#),
+        ),
+        None => CONFIG.to_owned(),
+    };
     let mut engine: *mut o2e_engine = ptr::null_mut();
-    // SAFETY: CONFIG is a live buffer of the given length; `engine` is a valid out pointer.
+    // SAFETY: `config` is a live buffer of the given length; `engine` is a valid out pointer.
     let st = unsafe {
         o2e_engine_new(
-            CONFIG.as_ptr().cast::<c_char>(),
-            CONFIG.len(),
+            config.as_ptr().cast::<c_char>(),
+            config.len(),
             ptr::null(),
             &mut engine,
         )
