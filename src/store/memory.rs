@@ -614,11 +614,12 @@ impl MemoryStore {
     }
 
     /// Turns the per-user index on, once, indexing every token already stored. The flag goes
-    /// up before the scan, and each token shard is scanned under its lock: a save either put
-    /// its record in the map before the scan reached that shard, or finds the flag up after
-    /// its own insert (the shard's lock orders the two) and indexes itself. A token removed
+    /// up before the scan, and each token shard is scanned under its lock, under which a save
+    /// also checks the flag and inserts: a save either comes before the scan of its shard,
+    /// which then finds its record, or after it, and finds the flag up. A token removed
     /// meanwhile is either gone before the scan sees it or unindexed by its removal, which
-    /// also finds the flag up.
+    /// comes after the scan of its shard and so finds the flag up. (Locks nest token shard,
+    /// then user shard, here and in `save_token`; never the other way.)
     fn index_users(&self) {
         if self.users.is_on() {
             return;
@@ -784,17 +785,14 @@ impl TokenStore for MemoryStore {
             shard.insert(rt.clone(), RefreshEntry::Live(record.clone()));
             shard.expire(now, EXPIRE_PER_WRITE);
         }
-        // The token map first, the user index after: a save that finds the index still off
-        // has already put its record where turning it on will look (`index_users`).
-        let for_index = record.user_id.is_some().then(|| record.clone());
         let (replaced, dead) = {
             let mut shard = self.tokens.lock(&record.token);
+            // Under the token shard's lock, which `index_users` takes to scan it: either the
+            // index is on already, or the scan will find this record in the map.
+            self.users.insert(&record);
             let replaced = shard.insert(record.token.clone(), record);
             (replaced, shard.expire(now, EXPIRE_PER_WRITE))
         };
-        if let Some(record) = for_index {
-            self.users.insert(&record);
-        }
         // A record saved again under the same token replaces the old one whole.
         for old in replaced.into_iter().chain(dead) {
             self.forget_indexes(&old);
