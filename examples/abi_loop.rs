@@ -31,7 +31,10 @@ fn main() {
         .nth(1)
         .and_then(|a| a.parse().ok())
         .unwrap_or(10_000);
-    let config = match std::env::args().nth(2) {
+    let lifetime = std::env::args()
+        .nth(2)
+        .map(|a| a.parse::<u64>().expect("LIFETIME: a number of seconds"));
+    let config = match lifetime {
         Some(lifetime) => CONFIG.replace(
             r#"{"type": "client_credentials"}"#,
             &format!(r#"{{"type": "client_credentials", "expires_in": {lifetime}}}"#),

@@ -169,7 +169,7 @@ def config_block(results):
     if "requests" in c:
         inproc = "%(rounds)d rounds × %(requests)d requests per library and workload" % c
     else:
-        # Runs before 2026-11-30 03:40 UTC timed each round for a fixed duration.
+        # Runs before 2026-11-30 03:30 UTC timed each round for a fixed duration.
         inproc = "%(rounds)d rounds × %(duration)g s per library and workload" % c
     return ("in-process: " + inproc + "; threads: "
             "%(thread_rounds)d rounds × %(thread_duration)g s per count (%(thread_counts)s); "
