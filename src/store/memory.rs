@@ -23,7 +23,7 @@ use std::cmp::Ordering as Order;
 use std::collections::{BinaryHeap, HashMap, HashSet};
 use std::hash::{BuildHasher, BuildHasherDefault, Hasher};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, RwLock};
+use std::sync::{Arc, Mutex, MutexGuard, Once, RwLock};
 
 use foldhash::fast::RandomState;
 use hashbrown::HashTable;
@@ -407,8 +407,8 @@ struct UserIndex {
     hasher: RandomState,
     shards: Box<[Mutex<UserShard>]>,
     on: AtomicBool,
-    /// Held while the index is turned on, so that one caller fills it and the others wait.
-    turning_on: Mutex<()>,
+    /// Run once, by the first caller of `index_users`; the others wait for it.
+    filled: Once,
 }
 
 impl UserIndex {
@@ -419,7 +419,7 @@ impl UserIndex {
                 .map(|_| Mutex::new(UserShard::default()))
                 .collect(),
             on: AtomicBool::new(false),
-            turning_on: Mutex::new(()),
+            filled: Once::new(),
         }
     }
 
@@ -621,20 +621,15 @@ impl MemoryStore {
     /// comes after the scan of its shard and so finds the flag up. (Locks nest token shard,
     /// then user shard, here and in `save_token`; never the other way.)
     fn index_users(&self) {
-        if self.users.is_on() {
-            return;
-        }
-        let _one = lock(&self.users.turning_on);
-        if self.users.is_on() {
-            return;
-        }
-        self.users.on.store(true, Ordering::Release);
-        for shard in self.tokens.shards.iter() {
-            let shard = lock(shard);
-            for record in shard.table.iter().map(|slot| &slot.value) {
-                self.users.fill(record);
+        self.users.filled.call_once(|| {
+            self.users.on.store(true, Ordering::Release);
+            for shard in self.tokens.shards.iter() {
+                let shard = lock(shard);
+                for record in shard.table.iter().map(|slot| &slot.value) {
+                    self.users.fill(record);
+                }
             }
-        }
+        });
     }
 
     /// Whether `family` was revoked (cheap while nothing ever was).
