@@ -13,6 +13,6 @@ valgrind:
 bench:
 	scripts/bench.sh
 
-# The wheel to ship: profile-guided (scripts/pgo-wheel.sh), into target/wheels and .venv.
+# The wheel to ship: profile-guided (scripts/wheel.sh --pgo), into target/wheels and .venv.
 wheel:
 	OAUTH2_PGO=1 scripts/python-env.sh

@@ -17,7 +17,7 @@
 # BENCH_SERVER_THREADS, BENCH_SERVERS, BENCH_TOKENS, BENCH_PHASES (see run.py). The defaults take
 # about 5 minutes on a 2-core machine once the venvs exist.
 #
-# Our wheel is built as it ships: with profile-guided optimisation (scripts/pgo-wheel.sh: an
+# Our wheel is built as it ships: with profile-guided optimisation (scripts/wheel.sh --pgo: an
 # instrumented build trained on the four workloads, then the optimised build), which doubles
 # its build time; --plain measures the plain `wheel`-profile build that `pip install` of the
 # sources makes.
@@ -99,17 +99,15 @@ else
   wheels="$VENVS/wheels"
   rm -rf "$wheels"
   export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$ours_source/target}"
+  pgo_flag=()
+  export BENCH_OURS_BUILD="plain (no profile-guided optimisation)"
   if [ "$pgo" = 1 ]; then
-    say "building our wheel from $ours_source/bindings/python (profile-guided: scripts/pgo-wheel.sh)"
-    "$ROOT/scripts/pgo-wheel.sh" --python "$VENVS/ours/bin/python" --out "$wheels" \
-      --source "$ours_source" --maturin "$VENVS/tools/bin/maturin" >&2
-    export BENCH_OURS_BUILD="profile-guided (scripts/pgo-wheel.sh)"
-  else
-    say "building our wheel from $ours_source/bindings/python (scripts/wheel.sh)"
-    "$ROOT/scripts/wheel.sh" --python "$VENVS/ours/bin/python" --out "$wheels" \
-      --source "$ours_source" --maturin "$VENVS/tools/bin/maturin" >/dev/null
-    export BENCH_OURS_BUILD="plain (no profile-guided optimisation)"
+    pgo_flag=(--pgo)
+    export BENCH_OURS_BUILD="profile-guided (scripts/wheel.sh --pgo)"
   fi
+  say "building our wheel from $ours_source/bindings/python (scripts/wheel.sh ${pgo_flag[*]})"
+  "$ROOT/scripts/wheel.sh" --python "$VENVS/ours/bin/python" --out "$wheels" \
+    --source "$ours_source" --maturin "$VENVS/tools/bin/maturin" "${pgo_flag[@]}" >/dev/null
   "$VENVS/ours/bin/pip" install -q --disable-pip-version-check --force-reinstall --no-deps \
     "$wheels"/*.whl
 fi

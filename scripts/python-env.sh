@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Creates .venv at the repository root (if missing), installs the build and test tools into it,
 # builds the `oauth2` wheel with maturin and installs it. Safe to run again: it only rebuilds.
-# OAUTH2_PGO=1: the profile-guided wheel (scripts/pgo-wheel.sh), twice the build time.
+# OAUTH2_PGO=1: the profile-guided wheel (scripts/wheel.sh --pgo), twice the build time.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -20,14 +20,12 @@ fi
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
 export CARGO_BUILD_JOBS="${CARGO_BUILD_JOBS:-2}"
 WHEELS="$ROOT/target/wheels"
-if [ "${OAUTH2_PGO:-0}" = 1 ]; then
-    # The profile-guided build that ships and that `make bench` measures (CI tests this one).
-    build=scripts/pgo-wheel.sh
-else
-    # The profile pyproject.toml names for the wheel (fat LTO, see Cargo.toml).
-    build=scripts/wheel.sh
-fi
-WHEEL="$("$build" --python "$VENV/bin/python" --maturin "$VENV/bin/maturin" --out "$WHEELS")"
+# OAUTH2_PGO=1: the profile-guided build that ships and that `make bench` measures (CI tests
+# this one); otherwise the profile pyproject.toml names for the wheel (fat LTO, see Cargo.toml).
+pgo=()
+[ "${OAUTH2_PGO:-0}" = 1 ] && pgo=(--pgo)
+WHEEL="$(scripts/wheel.sh --python "$VENV/bin/python" --maturin "$VENV/bin/maturin" --out "$WHEELS" \
+    "${pgo[@]}")"
 "$VENV/bin/python" -m pip install --quiet --force-reinstall --no-deps "$WHEEL"
 echo "wheel: $WHEEL"
 echo "installed into: $VENV"
