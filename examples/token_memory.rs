@@ -1,8 +1,10 @@
 //! Resident memory per live token in the memory store: saves N tokens shaped like those of the
 //! Python memory benchmark (a UUID-sized access token and refresh token, a user, an expiry) and
-//! reads the process's resident size before and after.
+//! reads the process's resident size before and after. With `users`, the per-user index (built
+//! the first time a unique-token grant asks for a user's token) is turned on first, so every
+//! save pays for its entry there too.
 //!
-//!     cargo run --release --example token_memory -- 1000000
+//!     cargo run --release --example token_memory -- 1000000 [users]
 
 use oauth2_engine::model::{AccessToken, GrantType};
 use oauth2_engine::{Ctx, MemoryStore, TokenStore};
@@ -36,11 +38,29 @@ fn main() {
         .nth(1)
         .and_then(|a| a.parse().ok())
         .unwrap_or(1_000_000);
+    let users = match std::env::args().nth(2).as_deref() {
+        None => false,
+        Some("users") => true,
+        Some(other) => {
+            eprintln!("unknown argument {other:?}: the second argument may only be `users`");
+            std::process::exit(2);
+        }
+    };
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .expect("clock after 1970")
         .as_secs() as i64;
     let store = MemoryStore::new();
+    if users {
+        let nobody = Value::from("nobody");
+        let found = store.fetch_existing_token_of_user(
+            "bench-client",
+            GrantType::Password,
+            &nobody,
+            Ctx::NONE,
+        );
+        assert_eq!(found.expect("memory store lookup"), None);
+    }
     let before = rss_kib();
     for i in 0..n {
         let token = uuid_like(i, 0x5eed);
@@ -61,7 +81,8 @@ fn main() {
     let after = rss_kib();
     assert_eq!(store.token_count() as u64, n, "every token is stored");
     println!(
-        "{n} tokens: RSS {} -> {} KiB, {} bytes per token",
+        "{n} tokens{}: RSS {} -> {} KiB, {} bytes per token",
+        if users { " (per-user index on)" } else { "" },
         before,
         after,
         (after - before) * 1024 / n.max(1)

@@ -6,12 +6,12 @@
 //! write drops a few expired entries of the shard it touched, so expiry costs O(log n) per entry
 //! and no request ever sweeps a whole shard.
 //!
-//! Memory: a live token is one `Record` shared by every index that finds it. Its token and
-//! refresh-token strings are allocated once and shared (`Arc<str>`) by the record, the map keys
-//! and the expiry heap; client ids are interned; the per-user index is keyed by a 64-bit hash
-//! and holds the record itself. A live refresh token has no deadline of its own: it goes with
-//! its record. That keeps a token with a refresh token and a user at about 600 bytes
-//! (docs/benchmarks.md, "Memory").
+//! Memory: a live token is one `Record` shared by every index that finds it. A map keeps no
+//! key of its own: each entry knows its key (a record its token, or its refresh token), and the
+//! expiry heap names an entry by its hash alone. Client ids are interned; the per-user index is
+//! keyed by a 64-bit hash and holds the record itself. A live refresh token has no deadline of
+//! its own: it goes with its record. That keeps a token with a refresh token and a user at
+//! about 550 bytes (docs/storage.md, "Expiry and purge").
 //!
 //! Grant families are not indexed (that would cost every token an entry): revoking a family
 //! records its id, and records of a revoked family are treated as gone when they are next
@@ -51,18 +51,20 @@ const MAX_INTERNED_CLIENT_IDS: usize = 4096;
 type Map<K, V> = HashMap<K, V, RandomState>;
 type Set<K> = HashSet<K, RandomState>;
 
-/// When an entry may be forgotten (`None`: not by time).
-trait Deadline {
+/// What a shard holds. Each entry knows its own key, so the table stores none beside it: saving
+/// an entry copies no string and counts no reference, and a slot is two words.
+trait Entry {
+    fn key(&self) -> &str;
+    /// When the entry may be forgotten (`None`: not by time).
     fn deadline(&self) -> Option<i64>;
 }
 
-/// One shard: the entries, and a heap of (deadline, key) with the earliest on top. A key may be
-/// in the heap more than once (its deadline changed); only the entry's current deadline counts.
-/// The heap shares the key's allocation with the table.
+/// One shard: the entries, and a heap of (deadline, hash) with the earliest on top. An entry
+/// may be in the heap more than once (its deadline changed); only its current deadline counts.
 ///
-/// Each entry keeps its key's hash, so that growing the table rehashes from the entries alone:
-/// a map keyed by the strings themselves would read every key string again on each resize, a
-/// cache miss apiece once the store is large (a separate allocation each).
+/// Each slot keeps its key's hash, so that growing the table rehashes from the slots alone
+/// (reading every key again would cost a cache miss apiece once the store is large), and so
+/// that the heap can find an entry by its hash.
 struct Shard<V> {
     table: HashTable<Slot<V>>,
     hasher: RandomState,
@@ -71,16 +73,21 @@ struct Shard<V> {
 
 struct Slot<V> {
     hash: u64,
-    key: Arc<str>,
     value: V,
 }
 
 /// An entry of a shard's expiry heap, ordered by deadline alone, the earliest greatest (the heap
-/// keeps its greatest on top). Keys of the same deadline, as every code or token issued in the
-/// same second has, are never compared with each other: their order does not matter.
+/// keeps its greatest on top); entries of the same deadline, as every code or token issued in
+/// the same second has, come in any order.
+///
+/// It names its entry by hash, not key: holding the key would cost every entry a shared string
+/// and two reference counts. When it comes due, any entry of that hash whose deadline has
+/// passed is taken. Two live keys of one 64-bit hash are vanishingly rare, and even then only
+/// an expired entry is ever taken, each due entry takes at most one, and the other's own due
+/// entry takes the one left.
 struct Due {
     deadline: i64,
-    key: Arc<str>,
+    hash: u64,
 }
 
 impl Ord for Due {
@@ -116,13 +123,15 @@ impl<V> Shard<V> {
         self.hasher.hash_one(key)
     }
 
-    fn find(&self, key: &str) -> Option<&Slot<V>> {
-        let hash = self.hash(key);
-        self.table.find(hash, is(hash, key))
+    fn len(&self) -> usize {
+        self.table.len()
     }
+}
 
+impl<V: Entry> Shard<V> {
     fn get(&self, key: &str) -> Option<&V> {
-        self.find(key).map(|s| &s.value)
+        let hash = self.hash(key);
+        self.table.find(hash, is(hash, key)).map(|s| &s.value)
     }
 
     fn get_mut(&mut self, key: &str) -> Option<&mut V> {
@@ -133,7 +142,7 @@ impl<V> Shard<V> {
 
     #[cfg(test)]
     fn contains_key(&self, key: &str) -> bool {
-        self.find(key).is_some()
+        self.get(key).is_some()
     }
 
     #[cfg(test)]
@@ -148,34 +157,19 @@ impl<V> Shard<V> {
         take(&entry.get().value).then(|| entry.remove().0.value)
     }
 
-    fn len(&self) -> usize {
-        self.table.len()
-    }
-}
-
-/// Whether a slot holds `key`, whose hash is `hash`: the stored hash is compared first, so a
-/// slot of another key is passed over without reading its string.
-fn is<V>(hash: u64, key: &str) -> impl Fn(&Slot<V>) -> bool + '_ {
-    move |s| s.hash == hash && *s.key == *key
-}
-
-impl<V: Deadline> Shard<V> {
-    /// Inserts `value` under `key`; returns the entry it replaced (whose key stays).
-    fn insert(&mut self, key: Arc<str>, value: V) -> Option<V> {
-        if let Some(d) = value.deadline() {
-            self.queue.push(Due {
-                deadline: d,
-                key: key.clone(),
-            });
+    /// Inserts `value` under its key; returns the entry it replaced.
+    fn insert(&mut self, value: V) -> Option<V> {
+        let hash = self.hash(value.key());
+        if let Some(deadline) = value.deadline() {
+            self.queue.push(Due { deadline, hash });
         }
         // A lookup, then an insert: a miss ends at the first group with a free slot, which
         // costs less than `entry`'s up-front reserve (callgrind, refresh: 12 347 against 12 475).
-        let hash = self.hash(&key);
-        match self.table.find_mut(hash, is(hash, &key)) {
+        match self.table.find_mut(hash, is(hash, value.key())) {
             Some(slot) => Some(std::mem::replace(&mut slot.value, value)),
             None => {
                 self.table
-                    .insert_unique(hash, Slot { hash, key, value }, |s| s.hash);
+                    .insert_unique(hash, Slot { hash, value }, |s| s.hash);
                 None
             }
         }
@@ -183,8 +177,9 @@ impl<V: Deadline> Shard<V> {
 
     /// Queues `key` again after its entry's deadline changed to `deadline` (the entry queued
     /// before is skipped when its old deadline comes).
-    fn reschedule(&mut self, key: Arc<str>, deadline: i64) {
-        self.queue.push(Due { deadline, key });
+    fn reschedule(&mut self, key: &str, deadline: i64) {
+        let hash = self.hash(key);
+        self.queue.push(Due { deadline, hash });
     }
 
     /// Removes up to `limit` entries whose deadline is at or before `now`; returns them.
@@ -195,17 +190,25 @@ impl<V: Deadline> Shard<V> {
                 Some(due) if due.deadline <= now => {}
                 _ => break,
             }
-            let Some(Due { key, .. }) = self.queue.pop() else {
+            let Some(Due { hash, .. }) = self.queue.pop() else {
                 break;
             };
-            // Taken only if its deadline is still this one's (a rescheduled entry has another
-            // `Due` further down the heap).
-            if let Some(v) = self.remove_if(&key, |v| v.deadline().is_some_and(|d| d <= now)) {
-                gone.push(v);
+            // Taken only if its deadline has passed (a rescheduled entry has another `Due`
+            // further down the heap).
+            let expired =
+                |s: &Slot<V>| s.hash == hash && s.value.deadline().is_some_and(|d| d <= now);
+            if let Ok(entry) = self.table.find_entry(hash, expired) {
+                gone.push(entry.remove().0.value);
             }
         }
         gone
     }
+}
+
+/// Whether a slot holds `key`, whose hash is `hash`: the stored hash is compared first, so a
+/// slot of another key is passed over without reading its entry.
+fn is<V: Entry>(hash: u64, key: &str) -> impl Fn(&Slot<V>) -> bool + '_ {
+    move |s| s.hash == hash && s.value.key() == key
 }
 
 struct Sharded<V> {
@@ -255,7 +258,11 @@ impl<V> Sharded<V> {
 
 enum CodeEntry {
     Live(AuthorizationCode),
-    Used { family: UsedFamily, until: i64 },
+    Used {
+        code: Box<str>,
+        family: UsedFamily,
+        until: i64,
+    },
 }
 
 /// A used code's grant family, remembered to revoke the family if the code is replayed. The
@@ -292,7 +299,14 @@ impl UsedFamily {
     }
 }
 
-impl Deadline for CodeEntry {
+impl Entry for CodeEntry {
+    fn key(&self) -> &str {
+        match self {
+            CodeEntry::Live(c) => &c.code,
+            CodeEntry::Used { code, .. } => code,
+        }
+    }
+
     fn deadline(&self) -> Option<i64> {
         Some(match self {
             CodeEntry::Live(c) => c.expires_at,
@@ -333,7 +347,11 @@ impl Record {
     }
 }
 
-impl Deadline for Arc<Record> {
+impl Entry for Arc<Record> {
+    fn key(&self) -> &str {
+        &self.token
+    }
+
     fn deadline(&self) -> Option<i64> {
         dead_after(
             self.expires_at,
@@ -345,17 +363,26 @@ impl Deadline for Arc<Record> {
 
 /// What a used refresh token leaves behind, to recognise its replay.
 struct Tomb {
+    refresh_token: Arc<str>,
     family: Arc<str>,
     until: i64,
 }
 
 enum RefreshEntry {
+    /// A record that has a refresh token (only those are entered).
     Live(Arc<Record>),
     /// Boxed: tombstones are the rarer entry, and this keeps every entry two words.
     Used(Box<Tomb>),
 }
 
-impl Deadline for RefreshEntry {
+impl Entry for RefreshEntry {
+    fn key(&self) -> &str {
+        match self {
+            RefreshEntry::Live(r) => r.refresh_token.as_deref().unwrap_or_default(),
+            RefreshEntry::Used(tomb) => &tomb.refresh_token,
+        }
+    }
+
     fn deadline(&self) -> Option<i64> {
         match self {
             // Removed with its record (which outlives it); the engine checks its expiry.
@@ -698,13 +725,11 @@ impl MemoryStore {
                 .refresh_expires_at
                 .unwrap_or_else(|| self.clock.now() + TOMBSTONE_SECS);
             *entry = RefreshEntry::Used(Box::new(Tomb {
+                refresh_token: record.refresh_token.clone().unwrap_or_default(),
                 family: record.family.clone(),
                 until,
             }));
-            // The record's refresh token is the map's key (one shared string).
-            if let Some(key) = &record.refresh_token {
-                shard.reschedule(key.clone(), until);
-            }
+            shard.reschedule(refresh_token, until);
         }
         Lookup::Found(record)
     }
@@ -735,9 +760,8 @@ impl CodeStore for MemoryStore {
 
     fn save_code_owned(&self, code: AuthorizationCode, _ctx: Ctx<'_>) -> Result<(), HostError> {
         let now = self.clock.now();
-        let key = Arc::from(code.code.as_str());
-        let mut shard = self.codes.lock(&key);
-        shard.insert(key, CodeEntry::Live(code));
+        let mut shard = self.codes.lock(&code.code);
+        shard.insert(CodeEntry::Live(code));
         shard.expire(now, EXPIRE_PER_WRITE);
         Ok(())
     }
@@ -757,6 +781,7 @@ impl CodeStore for MemoryStore {
             },
             CodeEntry::Live(c) => {
                 let tomb = CodeEntry::Used {
+                    code: c.code.as_str().into(),
                     family: UsedFamily::new(&c.family),
                     until: c.expires_at,
                 };
@@ -777,7 +802,7 @@ impl TokenStore for MemoryStore {
         let record = Arc::new(self.record_of(token));
         if let Some(rt) = &record.refresh_token {
             let mut shard = self.refresh.lock(rt);
-            shard.insert(rt.clone(), RefreshEntry::Live(record.clone()));
+            shard.insert(RefreshEntry::Live(record.clone()));
             shard.expire(now, EXPIRE_PER_WRITE);
         }
         let (replaced, dead) = {
@@ -785,7 +810,7 @@ impl TokenStore for MemoryStore {
             // Under the token shard's lock, which `index_users` takes to scan it: either the
             // index is on already, or the scan will find this record in the map.
             self.users.insert(&record);
-            let replaced = shard.insert(record.token.clone(), record);
+            let replaced = shard.insert(record);
             (replaced, shard.expire(now, EXPIRE_PER_WRITE))
         };
         // A record saved again under the same token replaces the old one whole.
@@ -904,10 +929,14 @@ impl TokenStore for MemoryStore {
 mod tests {
     use super::*;
 
-    struct At(Option<i64>);
-    impl Deadline for At {
+    /// A test entry: its key and its deadline.
+    struct At(String, Option<i64>);
+    impl Entry for At {
+        fn key(&self) -> &str {
+            &self.0
+        }
         fn deadline(&self) -> Option<i64> {
-            self.0
+            self.1
         }
     }
 
@@ -920,37 +949,60 @@ mod tests {
             ("c", None),
             ("d", Some(20)),
         ] {
-            shard.insert(Arc::from(k), At(d));
+            shard.insert(At(k.into(), d));
         }
         assert_eq!(shard.expire(25, 1).len(), 1);
         assert!(!shard.contains_key("b") && shard.contains_key("d"));
         assert_eq!(shard.expire(25, 10).len(), 1);
         assert!(!shard.contains_key("d"));
         // A deadline moved later is honoured: the stale heap entry is skipped.
-        *shard.get_mut("a").unwrap() = At(Some(100));
-        shard.reschedule(Arc::from("a"), 100);
+        shard.get_mut("a").unwrap().1 = Some(100);
+        shard.reschedule("a", 100);
         assert!(shard.expire(50, 10).is_empty());
         assert_eq!(shard.expire(100, 10).len(), 1);
         assert!(shard.contains_key("c"), "no deadline, never expired");
     }
 
     #[test]
+    fn a_due_entry_takes_only_an_expired_entry_of_its_hash() {
+        // Two keys of one hash, as a 64-bit collision would give: the heap cannot tell them
+        // apart, so each due entry takes whichever of them has expired.
+        let mut shard = Shard::new();
+        let hash = 42;
+        for (key, deadline) in [("late", 30), ("early", 10)] {
+            let at = At(key.into(), Some(deadline));
+            shard
+                .table
+                .insert_unique(hash, Slot { hash, value: at }, |s| s.hash);
+            shard.queue.push(Due { deadline, hash });
+        }
+        let gone = shard.expire(10, 10);
+        assert_eq!(
+            gone.iter().map(|a| a.0.as_str()).collect::<Vec<_>>(),
+            ["early"]
+        );
+        assert!(shard.expire(29, 10).is_empty(), "not yet due");
+        assert_eq!(shard.expire(30, 10).len(), 1);
+        assert_eq!(shard.len(), 0);
+    }
+
+    #[test]
     fn a_shard_finds_replaces_and_removes_its_keys_across_growth() {
         let mut shard = Shard::new();
-        let keys: Vec<Arc<str>> = (0..5000).map(|i| Arc::from(format!("key-{i}"))).collect();
+        let keys: Vec<String> = (0..5000).map(|i| format!("key-{i}")).collect();
         for (i, k) in keys.iter().enumerate() {
-            assert!(shard.insert(k.clone(), At(Some(i as i64))).is_none());
+            assert!(shard.insert(At(k.clone(), Some(i as i64))).is_none());
         }
         assert_eq!(shard.len(), keys.len());
         // Replacing keeps one entry and hands back the old value.
         assert_eq!(
-            shard.insert(keys[7].clone(), At(None)).map(|a| a.0),
+            shard.insert(At(keys[7].clone(), None)).map(|a| a.1),
             Some(Some(7))
         );
         assert_eq!(shard.len(), keys.len());
         for (i, k) in keys.iter().enumerate().step_by(2) {
             let want = if i == 7 { None } else { Some(i as i64) };
-            assert_eq!(shard.remove(k).map(|a| a.0), Some(want));
+            assert_eq!(shard.remove(k).map(|a| a.1), Some(want));
         }
         for (i, k) in keys.iter().enumerate() {
             assert_eq!(shard.contains_key(k), i % 2 == 1, "{k}");
@@ -991,10 +1043,13 @@ mod tests {
             Lookup::Found(t.clone())
         );
         let shared = store.tokens.lock("tok").get("tok").cloned().unwrap();
-        let key = store.tokens.lock("tok").find("tok").unwrap().key.clone();
+        let by_refresh = match store.refresh.lock("ref").get("ref") {
+            Some(RefreshEntry::Live(r)) => r.clone(),
+            _ => panic!("no live refresh entry"),
+        };
         assert!(
-            Arc::ptr_eq(&key, &shared.token),
-            "map key and record share one string"
+            Arc::ptr_eq(&by_refresh, &shared),
+            "both maps hold the one record"
         );
         // Family named after the token (as the engine names new grants): no copy of its own.
         t.token = "tok2".into();
