@@ -517,6 +517,10 @@ impl UserIndex {
 }
 
 /// Clients, codes and tokens in this process's memory.
+///
+/// Where one thread holds two locks, it takes them in one order: a token shard, then a user
+/// shard (`save_token`, `index_users`). The revoked families are only ever taken last (`redeem`
+/// reads them under a refresh shard). Every other path holds one lock at a time.
 pub struct MemoryStore {
     clients: RwLock<Map<String, Arc<Client>>>,
     codes: Sharded<CodeEntry>,
@@ -645,8 +649,8 @@ impl MemoryStore {
     /// also checks the flag and inserts: a save either comes before the scan of its shard,
     /// which then finds its record, or after it, and finds the flag up. A token removed
     /// meanwhile is either gone before the scan sees it or unindexed by its removal, which
-    /// comes after the scan of its shard and so finds the flag up. (Locks nest token shard,
-    /// then user shard, here and in `save_token`; never the other way.)
+    /// comes after the scan of its shard and so finds the flag up. (Locks nest in the order
+    /// given at [`MemoryStore`].)
     fn index_users(&self) {
         self.users.filled.call_once(|| {
             self.users.on.store(true, Ordering::Release);
@@ -1213,6 +1217,65 @@ mod tests {
                     .fetch_existing_token_of_user("c", GrantType::Password, &user, Ctx::NONE)
                     .unwrap();
                 assert_eq!(found.map(|r| r.token), Some(format!("t{t}-{i}")));
+            }
+        }
+    }
+
+    #[test]
+    fn saves_redemptions_revocations_and_purges_run_together() {
+        // Every path that takes more than one lock, at once on the same few shards: a lock
+        // taken out of order would hang this test.
+        let clock = Arc::new(crate::clock::ManualClock::new(1_000));
+        let store = Arc::new(MemoryStore::with_clock(clock));
+        store
+            .fetch_existing_token_of_user("c", GrantType::Password, &Value::from(0), Ctx::NONE)
+            .unwrap();
+        let threads: Vec<_> = (0..4)
+            .map(|t| {
+                let store = store.clone();
+                std::thread::spawn(move || {
+                    for i in 0..3_000 {
+                        let (token, refresh) = (format!("t{}", i % 64), format!("r{}", i % 64));
+                        let user = Value::from(i % 7);
+                        match t {
+                            0 => store
+                                .save_token(
+                                    &record(&token, Some(&refresh), Some(user), 1_000 + i),
+                                    Ctx::NONE,
+                                )
+                                .unwrap(),
+                            1 => {
+                                store.consume_refresh_token(&refresh, Ctx::NONE).unwrap();
+                            }
+                            2 => store.revoke_token(&token, Ctx::NONE).unwrap(),
+                            _ => {
+                                store.purge_expired(1_000 + i);
+                                store
+                                    .fetch_existing_token_of_user(
+                                        "c",
+                                        GrantType::Password,
+                                        &user,
+                                        Ctx::NONE,
+                                    )
+                                    .unwrap();
+                            }
+                        }
+                    }
+                })
+            })
+            .collect();
+        for t in threads {
+            t.join().unwrap();
+        }
+        // Whatever is left is consistent: each live record's refresh entry points back at it.
+        for shard in store.tokens.shards.iter() {
+            for slot in lock(shard).table.iter() {
+                let record = &slot.value;
+                let rt = record.refresh_token.as_deref().unwrap();
+                match store.refresh.lock(rt).get(rt) {
+                    Some(RefreshEntry::Live(r)) => assert!(Arc::ptr_eq(r, record)),
+                    Some(RefreshEntry::Used(_)) | None => {}
+                }
             }
         }
     }
