@@ -12,7 +12,10 @@ use oauth2_engine::{
     AccessToken, AuthorizationCode, Client, Ctx, GrantType, Lookup, ResponseType, Storage,
 };
 use pyo3::exceptions::{PyRuntimeError, PyValueError};
+use pyo3::intern;
 use pyo3::prelude::*;
+use pyo3::types::{PyInt, PyList, PyString, PyTuple};
+use serde_json::Value;
 
 #[pyclass(subclass, frozen, module = "oauth2._engine")]
 pub struct NativeStore {
@@ -54,6 +57,80 @@ fn record<T: serde::de::DeserializeOwned>(obj: &Bound<'_, PyAny>) -> PyResult<Op
         Some(v) => serde_json::from_value(v).map(Some).map_err(value_err),
         None => Ok(None),
     }
+}
+
+/// `t` (an `oauth2.datatype.AccessToken`, or any object with its attributes) as the core's
+/// token, by the rules of `_support.token_to_core`, when every field has the plain type those
+/// rules pass through unchanged: exact str, exact int, None, a list or tuple of str, and values
+/// [`crate::host::py_to_value`] takes. `None` for anything else, a missing attribute included:
+/// the caller then takes that general path, with its conversions and its errors.
+fn plain_token<'py>(t: &Bound<'py, PyAny>) -> Option<AccessToken> {
+    fn text(v: &Bound<'_, PyAny>) -> Option<String> {
+        Some(
+            v.downcast_exact::<PyString>()
+                .ok()?
+                .to_cow()
+                .ok()?
+                .into_owned(),
+        )
+    }
+    fn int(v: &Bound<'_, PyAny>) -> Option<i64> {
+        v.downcast_exact::<PyInt>().ok()?.extract().ok()
+    }
+    /// `None` stays `None`; anything else must read as `read` says (else the general path).
+    fn optional<T>(
+        v: Bound<'_, PyAny>,
+        read: fn(&Bound<'_, PyAny>) -> Option<T>,
+    ) -> Option<Option<T>> {
+        if v.is_none() {
+            Some(None)
+        } else {
+            read(&v).map(Some)
+        }
+    }
+    let py = t.py();
+    // Interned names: a name made afresh would be allocated, decoded and hashed on every call.
+    let attr = |name: &Bound<'py, PyString>| t.getattr(name).ok();
+    let token = text(&attr(intern!(py, "token"))?)?;
+    let grant_type = GrantType::parse(&text(&attr(intern!(py, "grant_type"))?)?)?;
+    // list(t.scopes or [])
+    let scopes = attr(intern!(py, "scopes"))?;
+    let scopes = if scopes.is_none() {
+        Vec::new()
+    } else if let Ok(list) = scopes.downcast_exact::<PyList>() {
+        list.iter().map(|s| text(&s)).collect::<Option<_>>()?
+    } else {
+        let tuple = scopes.downcast_exact::<PyTuple>().ok()?;
+        tuple.iter().map(|s| text(&s)).collect::<Option<_>>()?
+    };
+    let user_id = match crate::host::py_to_value(&attr(intern!(py, "user_id"))?, 0)? {
+        Value::Null => None,
+        v => Some(v),
+    };
+    // int(refresh_expires_at) if refresh_expires_at else None: python-oauth2 stored 0 for
+    // "no expiry".
+    let refresh_expires_at =
+        optional(attr(intern!(py, "refresh_expires_at"))?, int)?.filter(|&at| at != 0);
+    // getattr(t, "_family", None) or "py-" + token
+    let family = match attr(intern!(py, "_family")).filter(|f| !f.is_none()) {
+        None => None,
+        Some(f) => Some(text(&f)?),
+    };
+    let family = family
+        .filter(|f| !f.is_empty())
+        .unwrap_or_else(|| ["py-", token.as_str()].concat());
+    Some(AccessToken {
+        client_id: text(&attr(intern!(py, "client_id"))?)?,
+        grant_type,
+        scopes,
+        data: crate::host::py_to_value(&attr(intern!(py, "data"))?, 0)?,
+        user_id,
+        expires_at: optional(attr(intern!(py, "expires_at"))?, int)?,
+        refresh_token: optional(attr(intern!(py, "refresh_token"))?, text)?,
+        refresh_expires_at,
+        family,
+        token,
+    })
 }
 
 #[pymethods]
@@ -167,6 +244,19 @@ impl NativeStore {
                 .consume_code(code, Ctx::NONE)
                 .map_err(host_err)?,
         )
+    }
+
+    /// Saves a token object read directly ([`plain_token`]); false, having saved nothing, when
+    /// it must take the general path (`_support.token_to_core`, then `_save_token`).
+    fn _save_token_object(&self, token: &Bound<'_, PyAny>) -> PyResult<bool> {
+        let Some(t) = plain_token(token) else {
+            return Ok(false);
+        };
+        self.storage
+            .tokens
+            .save_token(&t, Ctx::NONE)
+            .map_err(host_err)?;
+        Ok(true)
     }
 
     /// Saves a token ([`record`]); false, having saved nothing, when it must come as JSON.

@@ -174,3 +174,80 @@ def test_saved_records_cross_as_json_would_write_them(backend):
     if isinstance(tokens, oauth2.store.native.MemoryStore):  # the one that can peek at codes
         with pytest.raises(AuthCodeNotFound):
             tokens.fetch_by_code("c-refused")
+
+
+def test_save_token_reads_plain_tokens_natively_and_by_the_general_rules(backend):
+    """save_token reads a token's plain fields natively; any other field sends the whole token
+    through token_to_core and _save_token. Both paths must store the same record, and a token
+    either path refuses is refused with nothing saved."""
+    import time
+    from oauth2 import _support
+    from oauth2.datatype import AccessToken
+    from oauth2.error import AccessTokenNotFound
+
+    store = backend()
+    now = int(time.time())
+    Text = type("Text", (str,), {})
+
+    def make(name, family=None, **fields):
+        base = dict(client_id="abc", grant_type="password", data={"k": [1, "x"]},
+                    expires_at=now + 600, refresh_token="rt-" + name,
+                    refresh_expires_at=now + 900, scopes=["read", "write"], user_id="alice")
+        base.update(fields)
+        if callable(base["refresh_token"]):
+            base["refresh_token"] = base["refresh_token"](name)
+        t = AccessToken(token=name, **base)
+        if family is not None:
+            t._family = family
+        return t
+
+    # (fields, whether the native reader takes them as they are)
+    cases = [
+        ({}, True),
+        (dict(scopes=("read",), user_id=7, data=None), True),
+        (dict(scopes=None, user_id=None, data={}), True),
+        (dict(expires_at=None, refresh_token=None, refresh_expires_at=None), True),
+        (dict(refresh_expires_at=0), True),
+        (dict(family="fam-given"), True),
+        (dict(family=""), True),
+        (dict(grant_type="client_credentials", refresh_token=None), True),
+        (dict(expires_at=now + 600.7), False),
+        (dict(refresh_expires_at=True), False),
+        (dict(scopes={"read"}), False),
+        (dict(scopes=[Text("read")]), False),
+        (dict(client_id=Text("abc")), False),
+        (dict(family=0), False),
+        (dict(data={1: "one"}), False),
+        (dict(refresh_token=lambda name: Text("rt-" + name)), False),
+    ]
+    for i, (fields, native) in enumerate(cases):
+        fast, slow = "fast-%d" % i, "slow-%d" % i
+        assert store._save_token_object(make(fast, **fields)) is native, fields
+        assert (store._fetch_by_token(fast) is not None) is native, "saved only when taken"
+        store.save_token(make(fast + "b", **fields))
+        nm._hand_over(store._save_token, _support.token_to_core(make(slow, **fields)))
+        for name in ((fast,) if native else ()) + (fast + "b",):
+            got = json.loads(store._fetch_by_token(name).replace(name, "NAME"))
+            want = json.loads(store._fetch_by_token(slow).replace(slow, "NAME"))
+            assert got == want, (fields, got, want)
+        record = json.loads(store._fetch_by_token(fast + "b"))
+        if record["refresh_token"] and (record["refresh_expires_at"] or now + 1) > now:
+            assert store.fetch_by_refresh_token(record["refresh_token"]).token == fast + "b"
+
+    # Refused by both paths, nothing saved.
+    for name, fields, error in [("bad-grant", dict(grant_type="telepathy"), ValueError),
+                                ("bad-data", dict(data={"x": object()}), TypeError),
+                                ("bad-scopes", dict(scopes=[1]), ValueError),
+                                ("bad-expiry", dict(expires_at=2 ** 70), ValueError)]:
+        assert store._save_token_object(make(name, **fields)) is False
+        with pytest.raises(error):
+            store.save_token(make(name, **fields))
+        with pytest.raises(AccessTokenNotFound):
+            store.fetch_by_token(name)
+
+    class Partial(object):  # no user_id: token_to_core's AttributeError, as before
+        token, client_id, grant_type, scopes, data = "partial", "abc", "password", [], {}
+        expires_at = refresh_token = refresh_expires_at = None
+    assert store._save_token_object(Partial()) is False
+    with pytest.raises(AttributeError):
+        store.save_token(Partial())

@@ -33,6 +33,9 @@ class AccessToken(object):
         self.refresh_expires_at = refresh_expires_at
         self.scopes = [] if scopes is _EMPTY_SCOPES else scopes
         self.user_id = user_id
+        # Outside __dict__; the engine's stores set it. Set here, so that reading it never
+        # raises (an unset slot raises AttributeError, which costs a save more than the rest).
+        self._family = None
 
     @property
     def expires_in(self):

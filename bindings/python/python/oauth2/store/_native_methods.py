@@ -49,7 +49,9 @@ class TokenMethods(object):
         self._consume_code(code)
 
     def save_token(self, access_token):
-        _hand_over(self._save_token, _support.token_to_core(access_token))
+        # Plain fields are read natively; anything else goes through token_to_core's rules.
+        if not self._save_token_object(access_token):
+            _hand_over(self._save_token, _support.token_to_core(access_token))
         return True
 
     def fetch_by_token(self, token):
