@@ -5,7 +5,8 @@
 //! Python methods (`add_client`, `save_token`, `fetch_by_code`, ...); records cross in the
 //! core's serde form: saved ones as plain dicts where they can (converted without JSON, which
 //! took most of a save), fetched ones as JSON, which the Python side turns into
-//! `oauth2.datatype` objects.
+//! `oauth2.datatype` objects. A saved token whose fields are all plain is read straight from
+//! its object instead ([`plain_token`]), without the dict.
 
 use oauth2_engine::store::{open, Backend, BackendConfig};
 use oauth2_engine::{
