@@ -134,6 +134,21 @@ fn plain_token<'py>(t: &Bound<'py, PyAny>) -> Option<AccessToken> {
     })
 }
 
+impl NativeStore {
+    /// Saves a token as one of the readers above gave it; false, having saved nothing, when
+    /// the reader could not (the caller then sends it another way).
+    fn save_token_read(&self, token: Option<AccessToken>) -> PyResult<bool> {
+        let Some(t) = token else {
+            return Ok(false);
+        };
+        self.storage
+            .tokens
+            .save_token(&t, Ctx::NONE)
+            .map_err(host_err)?;
+        Ok(true)
+    }
+}
+
 #[pymethods]
 impl NativeStore {
     /// A memory store, or the backend a `_backend` keyword names (the storage configuration of
@@ -250,26 +265,12 @@ impl NativeStore {
     /// Saves a token object read directly ([`plain_token`]); false, having saved nothing, when
     /// it must take the general path (`_support.token_to_core`, then `_save_token`).
     fn _save_token_object(&self, token: &Bound<'_, PyAny>) -> PyResult<bool> {
-        let Some(t) = plain_token(token) else {
-            return Ok(false);
-        };
-        self.storage
-            .tokens
-            .save_token(&t, Ctx::NONE)
-            .map_err(host_err)?;
-        Ok(true)
+        self.save_token_read(plain_token(token))
     }
 
     /// Saves a token ([`record`]); false, having saved nothing, when it must come as JSON.
     fn _save_token(&self, token: &Bound<'_, PyAny>) -> PyResult<bool> {
-        let Some(t) = record::<AccessToken>(token)? else {
-            return Ok(false);
-        };
-        self.storage
-            .tokens
-            .save_token(&t, Ctx::NONE)
-            .map_err(host_err)?;
-        Ok(true)
+        self.save_token_read(record::<AccessToken>(token)?)
     }
 
     fn _fetch_by_token(&self, token: &str) -> PyResult<Option<String>> {
