@@ -9,22 +9,10 @@
 //!
 //!     cargo run --release --example abi_loop -- 10000 [LIFETIME]
 
-use std::ffi::c_char;
-use std::ptr;
+use oauth2_engine::ffi::o2e_engine_free;
 
-use oauth2_engine::ffi::{
-    o2e_buf, o2e_buf_free, o2e_engine, o2e_engine_free, o2e_engine_handle, o2e_engine_new,
-    o2e_status,
-};
-
-const CONFIG: &str = r#"{
-  "engine": {"grants": [{"type": "client_credentials"}]},
-  "storage": {"type": "memory", "clients": [
-    {"client_id": "svc", "client_secret": "svc-secret", "grant_types": ["client_credentials"]}
-  ]}
-}"#;
-
-const REQUEST: &str = r#"{"method":"POST","path":"/token","query":"","headers":[["Content-Type","application/x-www-form-urlencoded"]],"body":"grant_type=client_credentials&client_id=svc&client_secret=svc-secret"}"#;
+#[path = "../benches/support/capi_client.rs"]
+mod capi_client;
 
 fn main() {
     let n: usize = std::env::args()
@@ -34,43 +22,10 @@ fn main() {
     let lifetime = std::env::args()
         .nth(2)
         .map(|a| a.parse::<u64>().expect("LIFETIME: a number of seconds"));
-    let config = match lifetime {
-        Some(lifetime) => CONFIG.replace(
-            r#"{"type": "client_credentials"}"#,
-            &format!(r#"{{"type": "client_credentials", "expires_in": {lifetime}}}"#),
-        ),
-        None => CONFIG.to_owned(),
-    };
-    let mut engine: *mut o2e_engine = ptr::null_mut();
-    // SAFETY: `config` is a live buffer of the given length; `engine` is a valid out pointer.
-    let st = unsafe {
-        o2e_engine_new(
-            config.as_ptr().cast::<c_char>(),
-            config.len(),
-            ptr::null(),
-            &mut engine,
-        )
-    };
-    assert_eq!(st, o2e_status::O2E_OK);
+    let engine = capi_client::engine(lifetime);
     let started = std::time::Instant::now();
     for _ in 0..n {
-        let mut out: *mut o2e_buf = ptr::null_mut();
-        // SAFETY: as above; `out` receives a buffer that is freed below.
-        let st = unsafe {
-            o2e_engine_handle(
-                engine,
-                REQUEST.as_ptr().cast::<c_char>(),
-                REQUEST.len(),
-                ptr::null_mut(),
-                &mut out,
-            )
-        };
-        assert_eq!(st, o2e_status::O2E_OK);
-        // SAFETY: a successful call leaves a valid buffer in `out`.
-        let body = unsafe { std::slice::from_raw_parts((*out).data.cast::<u8>(), (*out).len) };
-        assert!(body.starts_with(b"{\"status\":200,"), "not a 200");
-        // SAFETY: `out` came from o2e_engine_handle and is freed once.
-        unsafe { o2e_buf_free(out) };
+        capi_client::issue(engine);
     }
     let per = started.elapsed().as_secs_f64() * 1e6 / n.max(1) as f64;
     println!("{n} requests, {per:.2} us each (wall clock)");

@@ -113,9 +113,9 @@ fn plain_token<'py>(t: &Bound<'py, PyAny>) -> Option<AccessToken> {
     let refresh_expires_at =
         optional(attr(intern!(py, "refresh_expires_at"))?, int)?.filter(|&at| at != 0);
     // getattr(t, "_family", None) or "py-" + token
-    let family = match attr(intern!(py, "_family")).filter(|f| !f.is_none()) {
+    let family = match attr(intern!(py, "_family")) {
+        Some(f) => optional(f, text)?,
         None => None,
-        Some(f) => Some(text(&f)?),
     };
     let family = family
         .filter(|f| !f.is_empty())
